@@ -1,0 +1,182 @@
+"""Checkpoints: tensors in safetensors, everything else in JSON; no pickle anywhere.
+
+A checkpoint ``step-000123`` is two files written atomically, then
+``latest.json`` is switched to point at it, so a kill at any moment leaves the
+previous checkpoint intact and loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save
+
+from . import atomic
+from .errors import CheckpointError
+
+LATEST = "latest.json"
+
+
+def flatten_state(prefix: str, state: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """Move every tensor of a nested state (e.g. an optimizer's) into ``tensors`` and return a
+    JSON-ready skeleton that refers to them by key."""
+    if isinstance(state, torch.Tensor):
+        key = prefix
+        tensors[key] = state.detach().cpu().contiguous()
+        return {"__tensor__": key}
+    if isinstance(state, dict):
+        return {"__dict__": [[_key(k), flatten_state(f"{prefix}.{k}", v, tensors)] for k, v in state.items()]}
+    if isinstance(state, (list, tuple)):
+        return {"__list__": [flatten_state(f"{prefix}.{i}", v, tensors) for i, v in enumerate(state)],
+                "tuple": isinstance(state, tuple)}
+    if isinstance(state, float) and not np.isfinite(state):
+        return {"__float__": repr(state)}
+    return state
+
+
+def _key(k: Any) -> Any:
+    return {"__int__": k} if isinstance(k, int) and not isinstance(k, bool) else k
+
+
+def _unkey(k: Any) -> Any:
+    return k["__int__"] if isinstance(k, dict) and "__int__" in k else k
+
+
+def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """Inverse of :func:`flatten_state`."""
+    if isinstance(skeleton, dict):
+        if "__tensor__" in skeleton:
+            return tensors[skeleton["__tensor__"]]
+        if "__dict__" in skeleton:
+            return {_unkey(k): unflatten_state(v, tensors) for k, v in skeleton["__dict__"]}
+        if "__list__" in skeleton:
+            items = [unflatten_state(v, tensors) for v in skeleton["__list__"]]
+            return tuple(items) if skeleton.get("tuple") else items
+        if "__float__" in skeleton:
+            return float(skeleton["__float__"])
+    return skeleton
+
+
+def rng_state(generators: dict[str, torch.Generator] | None = None) -> tuple[dict, dict]:
+    """Capture python, numpy, torch (and named generators') RNG states."""
+    tensors = {"rng.torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = s
+    for name, gen in (generators or {}).items():
+        tensors[f"rng.gen.{name}"] = gen.get_state()
+    np_state = np.random.get_state()
+    meta = {
+        "python": _jsonable(random.getstate()),
+        "numpy": [np_state[0], np_state[1].tolist(), *np_state[2:]],
+    }
+    return tensors, meta
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, tuple):
+        return [_jsonable(o) for o in obj]
+    return obj
+
+
+def _tupled(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return tuple(_tupled(o) for o in obj)
+    return obj
+
+
+def set_rng_state(tensors: dict[str, torch.Tensor], meta: dict,
+                  generators: dict[str, torch.Generator] | None = None) -> None:
+    torch.set_rng_state(tensors["rng.torch"])
+    cuda = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
+    for name, gen in (generators or {}).items():
+        key = f"rng.gen.{name}"
+        if key in tensors:
+            gen.set_state(tensors[key])
+    random.setstate(_tupled(meta["python"]))
+    n = meta["numpy"]
+    np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), *n[2:]))
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step-{step:09d}"
+
+
+def save_checkpoint(folder: str | Path, step: int, tensors: dict[str, torch.Tensor], meta: dict,
+                    keep: int = 2) -> Path:
+    """Write ``step-N.safetensors`` + ``step-N.json`` atomically, then point latest.json at them."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = checkpoint_name(step)
+    data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
+    atomic.write_bytes(folder / f"{name}.safetensors", data)
+    atomic.write_json(folder / f"{name}.json", {"step": step, **meta})
+    atomic.write_json(folder / LATEST, {"checkpoint": name, "step": step})
+    _prune(folder, keep, protect=name)
+    return folder / f"{name}.safetensors"
+
+
+def _prune(folder: Path, keep: int, protect: str) -> None:
+    names = sorted({p.name.split(".")[0] for p in folder.glob("step-*.json")})
+    for old in names[:-keep]:
+        if old == protect:
+            continue
+        for suffix in (".safetensors", ".json"):
+            (folder / f"{old}{suffix}").unlink(missing_ok=True)
+
+
+def latest_checkpoint(folder: str | Path) -> str | None:
+    """The name of the newest complete checkpoint, or None."""
+    folder = Path(folder)
+    pointer = folder / LATEST
+    if pointer.is_file():
+        try:
+            name = json.loads(pointer.read_text())["checkpoint"]
+            if (folder / f"{name}.safetensors").is_file() and (folder / f"{name}.json").is_file():
+                return name
+        except (json.JSONDecodeError, KeyError):
+            pass
+    # fall back to the newest pair on disk (latest.json lost or torn)
+    names = sorted(p.stem for p in folder.glob("step-*.json")
+                   if re.fullmatch(r"step-\d+", p.stem) and (folder / f"{p.stem}.safetensors").is_file())
+    return names[-1] if names else None
+
+
+def load_checkpoint(folder: str | Path, name: str | None = None,
+                    device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
+    """Load (tensors, meta) of checkpoint ``name`` (default: the latest)."""
+    folder = Path(folder)
+    name = name or latest_checkpoint(folder)
+    if name is None:
+        raise CheckpointError(f"no checkpoint in {str(folder)!r}",
+                              hint="train first, or pass the run directory of a finished run")
+    try:
+        tensors = load_file(str(folder / f"{name}.safetensors"), device=str(device))
+        meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, Exception) as exc:  # safetensors raises its own errors
+        raise CheckpointError(f"checkpoint {name!r} in {str(folder)!r} is unreadable: {exc}") from None
+    return tensors, meta
+
+
+def module_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A module's state dict under ``prefix.``, for one safetensors file holding many modules."""
+    return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}
+
+
+def load_module(prefix: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Load ``prefix.*`` tensors into ``module`` (strict)."""
+    start = len(prefix) + 1
+    state = {k[start:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint does not match the {prefix} network: {exc}",
+                              hint="was the run's config.json changed after training?") from None

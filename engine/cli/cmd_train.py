@@ -1,0 +1,117 @@
+"""`artengine train RECIPE` and `artengine sample RUN_DIR`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import ConfigError
+
+
+def _extra_args_as_set(args: list[str]) -> dict[str, str]:
+    """Turn unknown ``--name value`` / ``--name=value`` options into --set items, so a trainer's
+    own settings can be given as options (``artengine train fast-style --style painting.jpg``)."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--"):
+            raise ConfigError(f"unexpected argument {arg!r}", hint="see `artengine train --help`")
+        key = arg[2:]
+        if "=" in key:
+            key, value = key.split("=", 1)
+        elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+            value = args[i + 1]
+            i += 1
+        else:
+            value = "true"
+        out[key.replace("-", "_")] = value
+        i += 1
+    return out
+
+
+@click.command("train", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("recipe")
+@click.option("--data", help="Dataset name, folder of images, or torchvision:NAME.")
+@click.option("--out", type=click.Path(file_okay=False), help="Run directory.")
+@click.option("--steps", type=int, help="Optimization steps.")
+@click.option("--epochs", type=float, help="Passes over the data.")
+@click.option("--minutes", type=float, help="Wall-clock budget.")
+@click.option("--image-size", type=int, help="Square image size in pixels.")
+@click.option("--batch-size", type=int, help="Images per step.")
+@click.option("--seed", type=int, help="Random seed.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where to train.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16", "auto"]), help="Autocast precision.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file.")
+@click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
+              help="Override any setting: trainer.lr_g=1e-4, generator=NAME, loss=hinge ...")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_items: tuple[str, ...],
+                  resume: bool, dry_run: bool, quiet: bool, **cli_values) -> None:
+    """Train RECIPE (see `artengine list recipes`) into a run directory.
+
+    Unknown --name VALUE options set the trainer's own settings (--style FILE).
+    """
+    from ..config import load_toml, parse_set
+    from ..pluginhost import get_host
+    from ..registry import get_registry
+    from ..rundir import RunDir
+    from ..runconfig import budget_given, resolve
+
+    registry = get_registry()
+    set_values = {**_extra_args_as_set(ctx.args), **parse_set(set_items)}
+    file_values = load_toml(config_file) if config_file else None
+    out = cli_values.get("out")
+    if resume:
+        if not out:
+            raise ConfigError("--resume needs --out RUN_DIR")
+        saved = RunDir(out).read_config()
+        file_values = {k: v for k, v in saved.items() if k not in ("recipe", "plugins", "versions")}
+        recipe = saved.get("recipe", recipe)
+    resolved = resolve(recipe, registry=registry, file_values=file_values, cli_values=cli_values,
+                       set_values=set_values)
+    if dry_run:
+        click.echo(json.dumps(resolved, indent=2))
+        return
+    if not budget_given(resolved):
+        raise ConfigError("say how long to train: --steps N, --epochs N or --minutes M")
+    run = RunDir(resolved["out"])
+    if run.exists() and not resume and any(run.checkpoints_dir.glob("step-*.json")):
+        raise ConfigError(
+            f"{resolved['out']!r} already holds a run with checkpoints",
+            hint="add --resume to continue it, or choose another --out (nothing was overwritten)",
+        )
+    from ..provenance import library_versions
+    from ..training.trainer import TrainContext
+
+    tctx = TrainContext.create(resolved, registry=registry, host=get_host(), quiet=quiet, resume=resume)
+    resolved["versions"] = library_versions(registry, resolved["plugins"])
+    resolved["resolved_device"] = str(tctx.device)
+    resolved["resolved_precision"] = tctx.precision
+    tctx.run.write_config(resolved)
+    name, values = tctx.section("trainer")
+    trainer = registry.get("trainers", name).build(values, ctx=tctx)
+    reason = trainer.fit()
+    if not quiet:
+        click.echo(f"{reason}: {trainer.step} steps, run saved in {Path(resolved['out'])}", err=True)
+
+
+@click.command("sample")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu")
+def sample_command(run_dir: str, device: str) -> None:
+    """Write a sample grid from RUN_DIR's latest checkpoint into RUN_DIR/samples/."""
+    from ..training.trainer import load_trainer
+
+    trainer = load_trainer(run_dir, device=device)
+    trainer.run.writer = True
+    path = trainer.save_samples()
+    click.echo(str(path))
+
+
+COMMANDS = (train_command, sample_command)

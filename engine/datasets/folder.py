@@ -1,0 +1,1 @@
+"""A folder of the user's own images (placeholder until the datasets work lands)."""

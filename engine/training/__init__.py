@@ -1,0 +1,1 @@
+"""Shared training machinery: the run context, the step loop, data streams, precision, EMA."""

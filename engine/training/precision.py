@@ -1,0 +1,59 @@
+"""Devices and autocast: bf16 on CPUs with AMX/AVX512-BF16 and on CUDA, fp16 + scaler elsewhere."""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from ..errors import ConfigError
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` prefers CUDA; asking for CUDA without one is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda was asked for, but no CUDA device is available",
+                          hint="use --device cpu (or auto)")
+    return torch.device(name)
+
+
+def cpu_has_bf16() -> bool:
+    """True when this CPU runs bf16 matrix work natively (AMX or AVX512-BF16)."""
+    try:
+        caps = torch.backends.cpu.get_cpu_capability()
+    except AttributeError:  # pragma: no cover - old torch
+        return False
+    if "AMX" in caps.upper():
+        return True
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            flags = fh.read()
+        return "amx_bf16" in flags or "avx512_bf16" in flags
+    except OSError:
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """Turn ``auto`` into fp32/bf16/fp16 for ``device``."""
+    if precision != "auto":
+        if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            return "fp16"
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_has_bf16() else "fp32"
+
+
+def autocast(device: torch.device, precision: str):
+    """An autocast context for the resolved precision (a no-op for fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
+    """A gradient scaler that is active only for fp16."""
+    return torch.amp.GradScaler(device.type, enabled=(precision == "fp16"))

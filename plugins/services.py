@@ -1,0 +1,60 @@
+"""Built-in training services, implemented on the public training events like any plugin:
+the progress bar, metrics.jsonl logging, sample grids and checkpoints."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from artengine.hookspecs import hookimpl
+
+_bars: dict[int, object] = {}
+
+
+def _total_steps(trainer) -> int | None:
+    return int(trainer.config["steps"]) if trainer.config.get("steps") else None
+
+
+@hookimpl
+def on_train_start(trainer):
+    trainer._last_log_time = time.perf_counter()
+    if trainer.ctx.quiet or trainer.ctx.rank != 0:
+        return
+    from tqdm import tqdm
+
+    _bars[id(trainer)] = tqdm(total=_total_steps(trainer), initial=trainer.step, unit="step",
+                              dynamic_ncols=True, file=sys.stderr, desc=trainer.config.get("recipe", "train"),
+                              mininterval=0.5)
+
+
+@hookimpl
+def on_step_end(trainer, step, metrics):
+    cfg = trainer.config
+    if step % int(cfg.get("log_every", 10)) == 0:
+        trainer.run.log_metrics({"step": step, "epoch": trainer.epoch,
+                                 "elapsed": round(trainer.elapsed, 3), **metrics})
+    bar = _bars.get(id(trainer))
+    if bar is not None:
+        bar.update(step - bar.n)
+        shown = {k: v for k, v in metrics.items() if k.startswith(("loss", "stage", "alpha", "d_skip"))}
+        shown["img/s"] = metrics.get("images_per_s", 0.0)
+        bar.set_postfix({k: (f"{v:.3g}" if isinstance(v, float) else v) for k, v in shown.items()},
+                        refresh=False)
+        if bar.total is None and cfg.get("minutes"):
+            bar.set_description(f"{cfg.get('recipe')} {trainer.elapsed / 60:.1f}/{cfg['minutes']:g} min")
+    every = int(cfg.get("sample_every", 0))
+    if every and step % every == 0:
+        trainer.save_samples()
+    every = int(cfg.get("checkpoint_every", 0))
+    if every and step % every == 0:
+        trainer.save_checkpoint()
+
+
+@hookimpl
+def on_train_end(trainer, reason):
+    bar = _bars.pop(id(trainer), None)
+    if bar is not None:
+        bar.close()
+    if reason in ("done", "interrupted") and trainer.step > 0:
+        trainer.save_checkpoint()
+        trainer.save_samples()
