@@ -60,8 +60,8 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     from ..config import load_toml, parse_set
     from ..pluginhost import get_host
     from ..registry import get_registry
-    from ..rundir import RunDir
     from ..runconfig import budget_given, resolve
+    from ..rundir import RunDir
 
     registry = get_registry()
     set_values = {**_extra_args_as_set(ctx.args), **parse_set(set_items)}

@@ -23,8 +23,8 @@ import torch
 from .. import checkpoint as ckpt
 from ..errors import CheckpointError, DivergenceError
 from ..registry import Registry
-from ..rundir import RunDir
 from ..runconfig import SECTION_KIND
+from ..rundir import RunDir
 from . import distributed
 from .precision import pick_device, resolve_precision
 from .stream import BatchStream
