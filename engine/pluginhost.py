@@ -141,7 +141,7 @@ class PluginHost:
         """Call every implementation of ``hook_name`` separately, so one broken plugin
         is reported by name and the others still run."""
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():  # registration order: built-ins first
             try:
                 impl.function(**{k: kwargs[k] for k in impl.argnames})
             except Exception as exc:  # noqa: BLE001
@@ -151,7 +151,7 @@ class PluginHost:
         """Like :meth:`call_each`, with per-plugin arguments (e.g. a register callback that
         remembers who registered what)."""
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():  # registration order: built-ins first
             kwargs = make_kwargs(impl.plugin_name)
             try:
                 impl.function(**{k: kwargs[k] for k in impl.argnames})

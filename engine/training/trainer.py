@@ -182,7 +182,7 @@ class Trainer:
         """Send a training event: built-in listeners' errors propagate, a third-party
         listener that fails is reported once and skipped from then on."""
         host = self.ctx.host
-        for impl in reversed(getattr(host.hook, event).get_hookimpls()):
+        for impl in getattr(host.hook, event).get_hookimpls():  # built-ins first
             if impl.plugin_name in self._broken_listeners:
                 continue
             try:
