@@ -71,7 +71,9 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
         if not out:
             raise ConfigError("--resume needs --out RUN_DIR")
         saved = RunDir(out).read_config()
-        file_values = {k: v for k, v in saved.items() if k not in ("recipe", "plugins", "versions")}
+        from ..runconfig import SECTIONS, TOP_LEVEL
+
+        file_values = {k: v for k, v in saved.items() if k in SECTIONS or (k in TOP_LEVEL and k != "recipe")}
         recipe = saved.get("recipe", recipe)
     resolved = resolve(recipe, registry=registry, file_values=file_values, cli_values=cli_values,
                        set_values=set_values)
