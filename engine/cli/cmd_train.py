@@ -92,6 +92,9 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     from ..training.trainer import TrainContext
 
     tctx = TrainContext.create(resolved, registry=registry, host=get_host(), quiet=quiet, resume=resume)
+    dataset = tctx.dataset  # load (and validate) the data before anything is written
+    resolved["channels"] = dataset.channels
+    resolved["dataset_info"] = dataset.describe()
     resolved["versions"] = library_versions(registry, resolved["plugins"])
     resolved["resolved_device"] = str(tctx.device)
     resolved["resolved_precision"] = tctx.precision

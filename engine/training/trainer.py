@@ -67,6 +67,11 @@ class TrainContext:
         return self.registry.get(SECTION_KIND[section], name).build(values, **kwargs)
 
     @property
+    def channels(self) -> int:
+        """Image channels: the config's (config.json always has them resolved), else the dataset's."""
+        return int(self.config.get("channels") or self.dataset.channels)
+
+    @property
     def dataset(self):
         """The training dataset, loaded on first use (export and sampling never need it)."""
         if self._dataset is None:
