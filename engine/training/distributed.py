@@ -23,3 +23,14 @@ def local_rank() -> int:
 
 def is_main() -> bool:
     return rank() == 0
+
+
+def init_if_launched(device_type: str) -> bool:
+    """Join the process group torchrun set up (gloo on CPU, nccl on CUDA); False when single-process."""
+    if world_size() <= 1:
+        return False
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+    return True

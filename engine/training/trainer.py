@@ -52,6 +52,8 @@ class TrainContext:
         dev = pick_device(device or config.get("device", "auto"))
         if dev.type == "cuda" and distributed.world_size() > 1:
             dev = torch.device("cuda", distributed.local_rank())
+            torch.cuda.set_device(dev)
+        distributed.init_if_launched(dev.type)
         return cls(config=config, registry=registry, host=host,
                    run=RunDir(config["out"], writer=distributed.is_main()), device=dev,
                    precision=resolve_precision(config.get("precision", "fp32"), dev),
