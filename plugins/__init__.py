@@ -8,4 +8,5 @@ stays fast.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "artengine.plugins.services",
     "artengine.plugins.datasets",
+    "artengine.plugins.onnx_export",
 )

@@ -1,0 +1,47 @@
+"""`artengine export RUN_DIR --out model.onnx`: a trained run as a verified, self-describing model file."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("export")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write (e.g. model.onnx).")
+@click.option("--format", "exporter", default="onnx", show_default=True,
+              help="Registered exporter (`artengine list exporters`).")
+@click.option("--opset", default=None, type=int, help="ONNX opset version (default: the exporter's).")
+@click.option("--no-ema", is_flag=True, help="Export the raw generator instead of its EMA copy.")
+@click.option("--quantize", default=None, type=click.Choice(["none", "int8", "fp16"]),
+              help="Faster variant, checked against fp32 within a tolerance.")
+@click.option("--exporter", "torch_exporter", default=None, type=click.Choice(["auto", "dynamo", "torchscript"]),
+              help="Which torch.onnx path to use (default auto: dynamo, falling back to torchscript).")
+@click.option("--checkpoint", default=None, help="Checkpoint name inside the run (default: the latest).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Other exporter settings.")
+def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_exporter, checkpoint, sets) -> None:
+    """Export the generator of RUN_DIR; nothing is written unless the file passes verification."""
+    from ..errors import ConfigError
+    from ..export import export_run
+
+    options: dict[str, object] = {}
+    for item in sets:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ConfigError(f"--set {item!r} needs KEY=VALUE")
+        options[key.strip()] = value
+    for key, value in (("opset", opset), ("quantize", quantize), ("exporter", torch_exporter)):
+        if value is not None:
+            options[key] = value
+    report = export_run(run_dir, out, exporter=exporter, ema=not no_ema, options=options, checkpoint=checkpoint)
+    line = f"wrote {out}"
+    if hasattr(report, "exporter"):
+        line += f" (torch exporter: {report.exporter}, opset {report.opset}, max |onnxruntime - torch| " \
+                f"{report.max_abs_diff:.2g}"
+        if report.quantize != "none":
+            line += f"; {report.quantize}: max diff vs fp32 {report.quantized_max_diff:.3g}, " \
+                    f"mean {report.quantized_mean_diff:.3g}"
+        line += ")"
+    click.echo(line)
+
+
+COMMANDS = (export_command,)

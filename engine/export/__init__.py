@@ -1,0 +1,20 @@
+"""Exporting trained networks to portable files that other apps embed.
+
+The ONNX contract (documented in the README):
+
+- generators: input ``z`` float32 ``[batch, latent_dim]`` (plus ``label`` int64 ``[batch]`` for
+  conditional models), output ``image`` float32 ``[batch, channels, height, width]`` in [0, 1];
+- image-to-image models (fast style transfer): input ``content`` float32 ``[batch, 3, height, width]``
+  in [0, 1], output ``image`` of the same layout; batch, height and width are dynamic;
+- ``metadata_props`` carry ``artengine.*`` keys (kind, latent_dim, image_size, channels, recipe,
+  dataset, version, step, config_hash, ...), see :mod:`artengine.export.metadata`.
+
+Exporters are components (``register_exporters`` hook); the built-in ``onnx`` exporter lives in
+:mod:`artengine.export.onnx_export`. This package's ``__init__`` never imports torch.
+"""
+
+from __future__ import annotations
+
+from .api import export_run
+
+__all__ = ["export_run"]

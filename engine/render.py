@@ -1,0 +1,127 @@
+"""`artengine render`: contact sheets, single PNGs and interpolation animations from an ONNX model.
+
+Uses :mod:`artengine.runtime` only (onnxruntime + numpy + Pillow), never torch, so a
+render starts in well under a second. Every PNG records model, seed and latent index
+in its text chunks; ``latent(seed, index)`` regenerates it exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import atomic
+from .errors import ArtengineError
+from .runtime import interpolation_path, latent, latents, load_model
+from .runtime.images import grid, load_image, save_animation, save_png, to_uint8, upscale
+
+PHOTO_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+
+
+@dataclass
+class RenderResult:
+    """Files a render wrote (paths relative to its output folder) and the settings used."""
+
+    out: Path
+    grid: str | None = None
+    images: list[str] = field(default_factory=list)
+    animations: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def _photos(source: Path) -> list[Path]:
+    if source.is_dir():
+        found = sorted(p for p in source.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES)
+    elif source.is_file():
+        found = [source]
+    else:
+        raise ArtengineError(f"--input {str(source)!r} does not exist")
+    if not found:
+        raise ArtengineError(f"--input {str(source)!r} holds no images ({', '.join(sorted(PHOTO_SUFFIXES))})")
+    return found
+
+
+def _render_generator(model, out: Path, result: RenderResult, *, n: int, seed: int, truncation: float,
+                      interpolate: int, frames: int, fps: int, formats: tuple[str, ...]) -> None:
+    z = latents(seed, n, model.latent_dim, truncation)
+    pixels = to_uint8(model.generate(z))
+    base = {"artengine.model": model.path.name, "artengine.seed": str(seed),
+            "artengine.truncation": f"{truncation:g}", "artengine.config_hash": model.metadata.get("config_hash", "")}
+    # The contact sheet first: it is what a user looks at (and the cold-start target's "first PNG").
+    save_png(out / "grid.png", grid(pixels), {**base, "artengine.count": str(n)})
+    result.grid = "grid.png"
+    for i, img in enumerate(pixels):
+        name = f"images/seed{seed}-{i:04d}.png"
+        save_png(out / name, img, {**base, "artengine.index": str(i)})
+        result.images.append(name)
+    if interpolate >= 2:
+        keys = np.stack([latent(seed + k, 0, model.latent_dim, truncation) for k in range(interpolate)])
+        path = interpolation_path(keys, frames)
+        pics = to_uint8(model.generate(path))
+        big = [upscale(p, 128) for p in pics]
+        for fmt in formats:
+            name = f"interpolation-seed{seed}-k{interpolate}.{fmt}"
+            save_animation(out / name, big, fps=fps)
+            result.animations.append(name)
+    result.manifest.update({"n": n, "seed": seed, "truncation": truncation, "interpolate": interpolate,
+                            "frames": frames, "latent": "numpy default_rng([seed, index]).standard_normal"})
+
+
+def _render_image_to_image(model, out: Path, result: RenderResult, *, source: Path, max_side: int) -> None:
+    originals, outputs = [], []
+    for i, photo in enumerate(_photos(source)):
+        content = load_image(photo, max_side)
+        styled = to_uint8(model.stylize(content[None]))[0]
+        name = f"images/{i:04d}-{photo.stem}.png"
+        save_png(out / name, styled, {"artengine.model": model.path.name, "artengine.input": str(photo)})
+        result.images.append(name)
+        originals.append(to_uint8(content[None])[0])
+        outputs.append(styled)
+    # Contact sheet: each input beside its result, thumbnails of one size.
+    side = 160
+    pairs = []
+    for a, b in zip(originals, outputs, strict=True):
+        pairs += [_thumb(a, side), _thumb(b, side)]
+    save_png(out / "grid.png", grid(np.stack(pairs), ncol=2), {"artengine.model": model.path.name})
+    result.grid = "grid.png"
+    result.manifest.update({"input": str(source), "max_side": max_side})
+
+
+def _thumb(image_hwc: np.ndarray, side: int) -> np.ndarray:
+    from PIL import Image
+
+    img = Image.fromarray(image_hwc)
+    img.thumbnail((side, side))
+    canvas = Image.new("RGB", (side, side), (255, 255, 255))
+    canvas.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
+    return np.asarray(canvas)
+
+
+def render(model_path: str | Path, out: str | Path, *, n: int = 64, seed: int = 0, truncation: float = 0.0,
+           interpolate: int = 0, frames: int = 24, fps: int = 12, provider: str = "cpu",
+           formats: tuple[str, ...] = ("gif", "webp"), source: str | Path | None = None,
+           max_side: int = 512) -> RenderResult:
+    """Render ``model_path`` into ``out``; writes ``render.json`` listing everything written."""
+    model = load_model(model_path, provider=provider)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = RenderResult(out)
+    if model.kind == "image-to-image":
+        if source is None:
+            raise ArtengineError(f"{Path(model_path).name} is an image-to-image model: pass --input PHOTO_OR_FOLDER")
+        _render_image_to_image(model, out, result, source=Path(source), max_side=max_side)
+    else:
+        if n < 1:
+            raise ArtengineError("--n must be at least 1")
+        if interpolate and frames < 2:
+            raise ArtengineError("--frames must be at least 2")
+        _render_generator(model, out, result, n=n, seed=seed, truncation=truncation, interpolate=interpolate,
+                          frames=frames, fps=fps, formats=formats)
+    result.manifest.update({"model": str(Path(model_path).resolve()), "kind": model.kind,
+                            "providers": model.providers, "metadata": model.metadata,
+                            "grid": result.grid, "images": result.images, "animations": result.animations})
+    atomic.write_json(out / "render.json", result.manifest)
+    return result

@@ -1,0 +1,123 @@
+"""An exported artengine model in onnxruntime: contract checks, providers, batched runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from ..errors import ArtengineError, ModelFileError
+
+PREFIX = "artengine."
+INPUTS = {"generator": "z", "image-to-image": "content"}
+
+
+def providers_for(provider: str) -> list[str]:
+    """Execution providers for ``cpu``, ``cuda`` (error if absent) or ``auto`` (CUDA when present)."""
+    available = ort.get_available_providers()
+    if provider == "cpu":
+        return ["CPUExecutionProvider"]
+    if provider == "cuda":
+        if "CUDAExecutionProvider" not in available:
+            raise ArtengineError("onnxruntime has no CUDA provider here",
+                                 hint="install onnxruntime-gpu with a CUDA GPU, or use --provider cpu")
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    if provider == "auto":
+        return [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+    raise ArtengineError(f"unknown provider {provider!r}; use cpu, cuda or auto")
+
+
+def _not_ours(path: Path, why: str) -> ModelFileError:
+    return ModelFileError(f"{str(path)!r} is not an artengine model: {why}",
+                          hint="export one with `artengine export RUN_DIR --out model.onnx`")
+
+
+class Model:
+    """A loaded model: its ``artengine.*`` metadata and a session that maps inputs to ``image``."""
+
+    def __init__(self, path: str | Path, *, provider: str = "cpu", threads: int = 0):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelFileError(f"model file {str(self.path)!r} does not exist")
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        if threads:
+            opts.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(str(self.path), sess_options=opts,
+                                                providers=providers_for(provider))
+        except ArtengineError:
+            raise
+        except Exception as exc:
+            raise _not_ours(self.path, f"onnxruntime cannot load it ({type(exc).__name__})") from None
+        raw = self.session.get_modelmeta().custom_metadata_map
+        self.metadata: dict[str, str] = {k[len(PREFIX):]: v for k, v in raw.items() if k.startswith(PREFIX)}
+        self.kind = self.metadata.get("kind", "")
+        if self.kind not in INPUTS:
+            raise _not_ours(self.path, "no artengine.kind metadata" if not self.kind
+                            else f"unknown kind {self.kind!r}")
+        self._check_io()
+
+    def _check_io(self) -> None:
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        outputs = [o.name for o in self.session.get_outputs()]
+        want = INPUTS[self.kind]
+        if want not in inputs or "image" not in outputs:
+            raise _not_ours(self.path, f"a {self.kind} needs input {want!r} and output 'image', "
+                                       f"it has inputs {sorted(inputs)} and outputs {outputs}")
+        extra = set(inputs) - {want, "label"}
+        if extra:
+            raise _not_ours(self.path, f"unexpected inputs {sorted(extra)}")
+        self.conditional = "label" in inputs
+        shape = inputs[want].shape
+        if self.kind == "generator":
+            dim = shape[1] if len(shape) == 2 else None
+            if not isinstance(dim, int) or str(dim) != self.metadata.get("latent_dim", str(dim)):
+                raise _not_ours(self.path, f"input 'z' has shape {shape}, metadata says latent_dim "
+                                           f"{self.metadata.get('latent_dim')}")
+            self.latent_dim = dim
+        else:
+            self.latent_dim = 0
+        self.image_size = int(self.metadata.get("image_size") or 0)
+        self.channels = int(self.metadata.get("channels") or 3)
+
+    @property
+    def providers(self) -> list[str]:
+        return self.session.get_providers()
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(self.session.run(["image"], feeds)[0], dtype=np.float32)
+
+    def generate(self, z: np.ndarray, label: np.ndarray | None = None, *, batch_size: int = 64) -> np.ndarray:
+        """Images float32 ``[n, C, H, W]`` in [0, 1] for latents ``z`` ``[n, latent_dim]``."""
+        if self.kind != "generator":
+            raise ArtengineError(f"{self.path.name} is an image-to-image model; pass images, not latents")
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ArtengineError(f"latents must be [n, {self.latent_dim}], got {list(z.shape)}")
+        if self.conditional and label is None:
+            label = np.zeros(len(z), dtype=np.int64)
+        chunks = []
+        for start in range(0, len(z), batch_size):
+            feeds: dict[str, Any] = {"z": z[start:start + batch_size]}
+            if self.conditional:
+                feeds["label"] = np.asarray(label, dtype=np.int64)[start:start + batch_size]
+            chunks.append(self.run(feeds))
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.channels, 0, 0), np.float32)
+
+    def stylize(self, images: np.ndarray) -> np.ndarray:
+        """Image-to-image: float32 ``[n, 3, H, W]`` in [0, 1] -> the model's output images."""
+        if self.kind != "image-to-image":
+            raise ArtengineError(f"{self.path.name} is a generator; it takes latents, not images")
+        return self.run({"content": np.asarray(images, dtype=np.float32)})
+
+
+def load_model(path: str | Path, *, provider: str = "cpu", threads: int = 0) -> Model:
+    """Load an artengine ONNX file, or raise :class:`ModelFileError` saying why it is not one."""
+    return Model(path, provider=provider, threads=threads)
