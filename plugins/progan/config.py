@@ -1,0 +1,49 @@
+"""Typed configs of the ProGAN networks and trainer (torch-free, so listing components stays fast)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from artengine.config import option
+
+
+@dataclass
+class ProGeneratorConfig:
+    """Channels per resolution are ``clamp(fmap_base // resolution, fmap_min, fmap_max)``."""
+
+    latent_dim: int = option(128, min=1, max=4096, help="length of the latent vector z (ProGAN paper: 512)")
+    fmap_base: int = option(1024, min=8, help="channels = fmap_base // resolution, clamped (paper: 8192)")
+    fmap_max: int = option(64, min=1, help="most channels of any block (paper: 512)")
+    fmap_min: int = option(16, min=1, help="fewest channels of any block")
+    pixelnorm: bool = option(True, help="pixelwise feature normalization after every convolution")
+
+
+@dataclass
+class ProDiscriminatorConfig:
+    fmap_base: int = option(1024, min=8, help="channels = fmap_base // resolution, clamped (paper: 8192)")
+    fmap_max: int = option(64, min=1, help="most channels of any block (paper: 512)")
+    fmap_min: int = option(16, min=1, help="fewest channels of any block")
+    mbstd_group: int = option(4, min=0, max=64, help="minibatch stddev group size (0: no stddev layer)")
+
+
+@dataclass
+class ProGanTrainerConfig:
+    """The growth schedule is counted in images, so a resumed run follows it exactly."""
+
+    msg: bool = option(False, help="multi-scale gradients (MSG-GAN): all resolutions at once, no growing")
+    start_resolution: int = option(4, choices=(4, 8, 16, 32, 64, 128, 256), help="first stage's resolution")
+    fade_images: int = option(4000, min=0, help="images shown while a new block fades in (alpha 0 -> 1)")
+    stabilize_images: int = option(4000, min=0, help="images shown per stage after its fade, before growing")
+    first_stage_images: int = option(0, min=0, help="images at the first stage (0: same as stabilize_images)")
+    batch_sizes: list[int] = option(default_factory=lambda: [64, 64, 32, 32, 16, 16, 8],
+                                    help="batch size per resolution from 4x4 up (the last one repeats); "
+                                         "empty: the run's batch_size everywhere")
+    lr_g: float = option(1e-3, min=0, help="generator learning rate (Adam)")
+    lr_d: float = option(1e-3, min=0, help="discriminator learning rate (Adam)")
+    beta1: float = option(0.0, min=0, max=1, help="Adam beta1 (paper: 0)")
+    beta2: float = option(0.99, min=0, max=1, help="Adam beta2 (paper: 0.99)")
+    drift: float = option(1e-3, min=0, help="epsilon drift: adds drift * mean(D(real)^2) to D's loss (paper: "
+                                             "0.001; keeps critic scores near zero with any loss)")
+    n_critic: int = option(1, min=1, max=10, help="discriminator steps per generator step")
+    ema_images: int = option(2000, min=0, help="EMA half-life of G's weights in images (0: no EMA)")
+    sample_grid: int = option(64, min=1, max=256, help="images in each sample grid")
