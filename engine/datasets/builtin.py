@@ -78,7 +78,11 @@ class EmojiConfig:
     background: str = option("white", help="colour under transparent pixels: a name, #rrggbb or r,g,b")
 
     def __post_init__(self) -> None:
-        parse_colour(self.background)
+        try:
+            parse_colour(self.background)
+        except ValueError:
+            raise ValueError(f"background {self.background!r} is not a colour: "
+                             "use a name (white), #rrggbb or r,g,b") from None
 
 
 @dataclass

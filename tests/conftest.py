@@ -1,0 +1,33 @@
+"""Shared pytest fixtures (keep additions additive: several test modules use them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+# ---------------------------------------------------------------- data fixtures
+
+
+def _write_mixed_image_folder(root: Path) -> Path:
+    """Six small images in five formats over three folder levels, plus files a scan must ignore."""
+    from PIL import Image
+
+    (root / "sub" / "deeper").mkdir(parents=True)
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(root / "a.png")
+    Image.new("RGB", (30, 50), (30, 200, 30)).save(root / "sub" / "b.JPG", quality=95)
+    Image.new("RGB", (24, 24), (30, 30, 200)).save(root / "sub" / "deeper" / "c.webp", lossless=True)
+    Image.new("RGB", (20, 20), (250, 250, 0)).save(root / "d.bmp")
+    frames = [Image.new("RGB", (20, 20), (255, 0, 0)), Image.new("RGB", (20, 20), (0, 0, 255))]
+    frames[0].save(root / "sub" / "e.gif", save_all=True, append_images=frames[1:], duration=100)
+    Image.new("RGBA", (20, 20), (0, 0, 0, 0)).save(root / "f.png")  # fully transparent
+    (root / "notes.txt").write_text("not an image")
+    (root / ".hidden").mkdir()
+    Image.new("RGB", (20, 20)).save(root / ".hidden" / "skip.png")
+    return root
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """A folder of 6 readable images (png, JPG, webp, bmp, animated gif, transparent png) in sub-folders."""
+    return _write_mixed_image_folder(tmp_path / "images")
