@@ -59,7 +59,7 @@ def resolve_data(registry: Registry, data: str) -> tuple[str, dict[str, Any]]:
     if registry.has("datasets", data):
         return data, {}
     if data.startswith("torchvision:"):
-        return "torchvision", {"name": data.split(":", 1)[1]}
+        return "torchvision", {"dataset": data.split(":", 1)[1]}  # not "name": that key is the component
     looks_like_path = any(ch in data for ch in "/\\.~") or Path(data).exists()
     if looks_like_path:
         return "folder", {"path": str(Path(data).expanduser())}

@@ -257,18 +257,18 @@ def test_torchvision_download_failure_is_clear_and_fast(tmp_path, monkeypatch):
     monkeypatch.setattr(torchvision_data, "NETWORK_TIMEOUT_S", 0.001)
     start = time.monotonic()
     with pytest.raises(DatasetError, match="could not download torchvision dataset CIFAR10") as err:
-        load("torchvision", {"name": "CIFAR10", "root": str(tmp_path / "tv")})
+        load("torchvision", {"dataset": "CIFAR10", "root": str(tmp_path / "tv")})
     assert time.monotonic() - start < 60
     assert "--data path/to/images" in str(err.value) and "digits" in str(err.value)
     with pytest.raises(DatasetError, match="is not in") as err:
-        load("torchvision", {"name": "CIFAR10", "root": str(tmp_path / "tv"), "download": False})
+        load("torchvision", {"dataset": "CIFAR10", "root": str(tmp_path / "tv"), "download": False})
     assert "download=true" in str(err.value)
     with pytest.raises(DatasetError, match="Did you mean 'CIFAR10'"):
-        load("torchvision", {"name": "CIFAR11"})
+        load("torchvision", {"dataset": "CIFAR11"})
 
 
 def test_torchvision_fakedata_streams_images():
-    ds = load("torchvision", {"name": "FakeData"}, size=16)
+    ds = load("torchvision", {"dataset": "FakeData"}, size=16)
     assert len(ds) == 1000 and ds.info.name == "torchvision:FakeData" and ds.info.num_classes == 10
     image, label = ds[3]
     assert image.shape == (3, 16, 16) and image.dtype == torch.uint8 and 0 <= label < 10
@@ -296,12 +296,30 @@ def test_resolve_data_maps_names_torchvision_and_paths(tmp_path):
         assert registry.has("datasets", name)
     assert resolve_data(registry, "digits") == ("digits", {})
     assert resolve_data(registry, "stacked-mnist") == ("stacked-mnist", {})
-    assert resolve_data(registry, "torchvision:CIFAR10") == ("torchvision", {"name": "CIFAR10"})
+    assert resolve_data(registry, "torchvision:CIFAR10") == ("torchvision", {"dataset": "CIFAR10"})
     assert resolve_data(registry, str(tmp_path)) == ("folder", {"path": str(tmp_path)})
     assert resolve_data(registry, "./my-images") == ("folder", {"path": "my-images"})
     assert resolve_data(registry, "~/pics")[1]["path"] == str(Path("~/pics").expanduser())
     with pytest.raises(ConfigError, match="neither a dataset nor a folder"):
         resolve_data(registry, "stacked_mnist")
+
+
+def test_run_config_resolves_each_data_form(tmp_path):
+    from artengine.runconfig import resolve
+
+    registry = get_registry()
+    recipes = registry.names("recipes")
+    if not recipes:
+        pytest.skip("no recipe is registered")
+    tv = resolve(recipes[0], registry=registry, cli_values={"data": "torchvision:CIFAR10"},
+                 set_values={"dataset.root": str(tmp_path)})
+    assert tv["dataset"] == {"name": "torchvision", "dataset": "CIFAR10", "root": str(tmp_path),
+                             "download": True, "split": "train"}
+    stacked = resolve(recipes[0], registry=registry, cli_values={"data": "stacked-mnist"},
+                      set_values={"dataset.size": "1000"})
+    assert stacked["dataset"]["name"] == "stacked-mnist" and stacked["dataset"]["size"] == 1000
+    folder = resolve(recipes[0], registry=registry, cli_values={"data": str(tmp_path)})
+    assert folder["dataset"]["name"] == "folder" and folder["dataset"]["path"] == str(tmp_path)
 
 
 def test_cli_lists_the_datasets_with_their_provenance():

@@ -93,7 +93,7 @@ class ShapesConfig:
 
 @dataclass
 class TorchvisionConfig:
-    name: str = option("", help="a torchvision.datasets class, e.g. CIFAR10, FashionMNIST, SVHN")
+    dataset: str = option("", help="a torchvision.datasets class, e.g. CIFAR10 or SVHN (--data torchvision:NAME)")
     root: str = option("~/.cache/artengine/torchvision", help="where torchvision keeps its files")
     download: bool = option(True, help="download when not already in root")
     split: str = option("train", help="train or test (or the dataset's own split names, e.g. SVHN's extra)")

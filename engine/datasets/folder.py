@@ -62,8 +62,10 @@ def _warn_skipped(root: Path, skipped: list[Path]) -> None:
         return
     names = ", ".join(str(p.relative_to(root)) for p in skipped[:2])
     more = f" and {len(skipped) - 2} more" if len(skipped) > 2 else ""
-    warnings.warn(f"skipped {len(skipped)} unreadable image file(s) in {root}: {names}{more}",
-                  DatasetWarning, stacklevel=3)
+    # attributed to the folder itself (not to a line of artengine), so it prints as
+    # "/the/folder:0: DatasetWarning: skipped 2 unreadable image file(s): a.png, b.jpg"
+    warnings.warn_explicit(f"skipped {len(skipped)} unreadable image file(s): {names}{more}",
+                           DatasetWarning, filename=str(root), lineno=0)
 
 
 class StreamedFolder(ImageDataset):

@@ -135,9 +135,9 @@ class StreamedTorchvision(ImageDataset):
 
 def load_torchvision(config: TorchvisionConfig, *, image_size: int, channels: int = 0, seed: int = 0) -> ImageDataset:
     """Build the ``torchvision`` dataset (``seed`` is unused)."""
-    if not config.name.strip():
+    if not config.dataset.strip():
         raise DatasetError("the torchvision dataset needs a name", hint="e.g. --data torchvision:CIFAR10")
-    ds = open_torchvision(config.name.strip(), root=config.root, download=config.download, split=config.split)
+    ds = open_torchvision(config.dataset.strip(), root=config.root, download=config.download, split=config.split)
     name = type(ds).__name__
     classes = getattr(ds, "classes", None)
     info = DatasetInfo(
