@@ -1,0 +1,165 @@
+"""ONNX export: the contract, metadata, verification (parity, range) and the speed variants.
+
+Unit tests export small real generators (TorchScript path, fast); the end-to-end test trains real
+DCGAN and ProGAN runs for two steps and exports them with the default (dynamo) path via the CLI.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from click.testing import CliRunner
+from torch import nn
+
+from artengine.cli import get_cli
+from artengine.export.api import export_module
+from artengine.export.errors import ExportError
+from artengine.runtime import latents, load_model
+
+META = {"kind": "generator", "latent_dim": 8, "image_size": 8, "channels": 3, "recipe": "test", "dataset": "digits",
+        "step": 7}
+
+
+class TinyGenerator(nn.Module):
+    """DCGAN-shaped: z -> 4x4 -> 8x8, output mapped to [0, 1]."""
+
+    def __init__(self, latent_dim: int = 8, channels: int = 3, scale: float = 0.5):
+        super().__init__()
+        self.scale = scale
+        self.net = nn.Sequential(nn.ConvTranspose2d(latent_dim, 16, 4, 1, 0), nn.BatchNorm2d(16), nn.ReLU(),
+                                 nn.ConvTranspose2d(16, channels, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z[:, :, None, None]) * self.scale + 0.5
+
+
+class NoisyGenerator(TinyGenerator):
+    """Random at inference time: onnxruntime cannot match PyTorch, so verification must refuse it."""
+
+    def forward(self, z):
+        out = super().forward(z)
+        return (out + torch.rand_like(out) * 0.2).clamp(0, 1)
+
+
+def _export(module, path, **options):
+    torch.manual_seed(0)
+    return export_module(module, META, path, options={"exporter": "torchscript", **options},
+                         config={"recipe": "test", "seed": 3, "dataset": {"name": "digits"}})
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    torch.manual_seed(0)
+    gen = TinyGenerator().eval()
+    path = tmp_path_factory.mktemp("export") / "tiny.onnx"
+    report = _export(gen, path)
+    return gen, path, report
+
+
+def test_contract_names_dynamic_batch_and_metadata(tiny):
+    gen, path, report = tiny
+    model = onnx.load(str(path))
+    assert [i.name for i in model.graph.input] == ["z"]
+    assert [o.name for o in model.graph.output] == ["image"]
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param and dims[1].dim_value == 8
+    props = {p.key: p.value for p in model.metadata_props}
+    for key in ("kind", "latent_dim", "image_size", "channels", "recipe", "dataset", "version", "step",
+                "config_hash", "exporter"):
+        assert props.get(f"artengine.{key}"), key
+    assert props["artengine.latent_dim"] == "8" and props["artengine.step"] == "7"
+    assert props["artengine.dataset_license"] == "CC BY 4.0"  # from the digits dataset's registration
+    onnx.checker.check_model(model, full_check=True)
+    runtime = load_model(path)
+    for batch in (1, 5):
+        z = latents(1, batch, 8)
+        got = runtime.generate(z)
+        with torch.no_grad():
+            want = gen(torch.from_numpy(z)).numpy()
+        assert got.shape == (batch, 3, 8, 8)
+        assert np.abs(got - want).max() <= 1e-4
+    assert report.max_abs_diff <= 1e-4
+
+
+def test_verification_failure_is_clear_and_leaves_no_file(tmp_path):
+    out = tmp_path / "noisy.onnx"
+    with pytest.raises(ExportError, match="differs from PyTorch"):
+        _export(NoisyGenerator().eval(), out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_outside_unit_range_is_refused(tmp_path):
+    out = tmp_path / "wide.onnx"
+    with pytest.raises(ExportError, match=r"\[0, 1\]"):
+        _export(TinyGenerator(scale=3.0).eval(), out)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("variant", ["int8", "fp16"])
+def test_speed_variants_stay_close_to_fp32(tiny, tmp_path, variant):
+    gen, fp32_path, _ = tiny
+    out = tmp_path / f"{variant}.onnx"
+    report = _export(gen, out, quantize=variant)
+    fast, ref = load_model(out), load_model(fp32_path)
+    assert fast.metadata["quantize"] == variant
+    z = latents(5, 32, 8)
+    diff = np.abs(fast.generate(z) - ref.generate(z))
+    bound = 0.05 if variant == "int8" else 1e-3
+    assert diff.max() <= bound and report.quantized_max_diff <= bound
+    ops = {n.op_type for n in onnx.load(str(out)).graph.node}
+    assert ("QuantizeLinear" in ops) if variant == "int8" else ("Cast" in ops)
+
+
+class TinyStyleNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(3, 8, 3), nn.InstanceNorm2d(8, affine=True),
+                                 nn.ReLU(), nn.Conv2d(8, 8, 3, 2, 1), nn.ReLU(), nn.Upsample(scale_factor=2),
+                                 nn.Conv2d(8, 3, 3, 1, 1), nn.Sigmoid())
+
+    def forward(self, image):
+        return self.net(image)
+
+
+def test_image_to_image_has_dynamic_height_and_width(tmp_path):
+    torch.manual_seed(0)
+    net = TinyStyleNet().eval()
+    out = tmp_path / "style.onnx"
+    export_module(net, {"kind": "image-to-image", "style": "starry-night", "image_size": 32, "channels": 3}, out,
+                  options={"exporter": "torchscript"})
+    model = load_model(out)
+    assert model.kind == "image-to-image" and model.metadata["style"] == "starry-night"
+    for h, w in ((16, 24), (40, 32)):
+        x = np.random.default_rng(h).random((2, 3, h, w), dtype=np.float32)
+        with torch.no_grad():
+            want = net(torch.from_numpy(x)).numpy()
+        assert np.abs(model.stylize(x) - want).max() <= 1e-4
+
+
+@pytest.mark.parametrize("recipe", ["dcgan", pytest.param("progan", marks=pytest.mark.slow)])
+def test_trained_run_exports_through_cli_with_default_exporter(tmp_path, recipe):
+    from artengine.training.trainer import load_trainer
+
+    runner = CliRunner()
+    run = tmp_path / "run"
+    res = runner.invoke(get_cli(), ["train", recipe, "--data", "digits", "--image-size", "16", "--steps", "2",
+                                    "--batch-size", "8", "--out", str(run), "--quiet"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "model.onnx"
+    res = runner.invoke(get_cli(), ["export", str(run), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    model = load_model(out)
+    meta = model.metadata
+    assert meta["recipe"] == recipe and meta["dataset"] == "digits" and meta["step"] == "2"
+    assert meta["exporter"] == ("dynamo" if "dynamo" in torch.onnx.export.__code__.co_varnames else "torchscript")
+    size = int(meta["image_size"])  # ProGAN exports its current resolution (4x4 after two steps)
+    assert size <= 16 and int(meta["channels"]) == model.channels
+    module, _ = load_trainer(run).export_model()
+    z = latents(0, 3, model.latent_dim)
+    with torch.no_grad():
+        want = module(torch.from_numpy(z)).numpy()
+    got = model.generate(z)
+    assert got.shape == (3, model.channels, size, size)
+    assert np.abs(got - want).max() <= 1e-4
