@@ -9,4 +9,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "artengine.plugins.services",
     "artengine.plugins.datasets",
     "artengine.plugins.onnx_export",
+    "artengine.plugins.progan",
 )

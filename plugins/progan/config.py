@@ -36,8 +36,8 @@ class ProGanTrainerConfig:
     stabilize_images: int = option(4000, min=0, help="images shown per stage after its fade, before growing")
     first_stage_images: int = option(0, min=0, help="images at the first stage (0: same as stabilize_images)")
     batch_sizes: list[int] = option(default_factory=lambda: [64, 64, 32, 32, 16, 16, 8],
-                                    help="batch size per resolution from 4x4 up (the last one repeats); "
-                                         "empty: the run's batch_size everywhere")
+                                    help="batch size per resolution from 4x4 up (the last one repeats), each capped "
+                                         "by the run's batch_size; empty: batch_size everywhere")
     lr_g: float = option(1e-3, min=0, help="generator learning rate (Adam)")
     lr_d: float = option(1e-3, min=0, help="discriminator learning rate (Adam)")
     beta1: float = option(0.0, min=0, max=1, help="Adam beta1 (paper: 0)")

@@ -70,10 +70,11 @@ def resolution_ladder(start: int, target: int) -> tuple[int, ...]:
 
 
 def batch_size_table(target: int, batch_sizes: list[int] | tuple[int, ...], default: int) -> dict[int, int]:
-    """Resolution -> batch size; ``batch_sizes`` starts at 4x4 and its last value repeats."""
+    """Resolution -> batch size: ``batch_sizes`` starts at 4x4 and its last value repeats; the run's
+    ``batch_size`` caps every entry (so ``--batch-size 8`` means at most 8 images per step)."""
     table, res, i = {}, 4, 0
     while res <= target:
-        table[res] = int(batch_sizes[min(i, len(batch_sizes) - 1)]) if batch_sizes else default
+        table[res] = min(int(batch_sizes[min(i, len(batch_sizes) - 1)]), default) if batch_sizes else default
         res *= 2
         i += 1
     return table

@@ -232,7 +232,7 @@ class ProGanTrainer(Trainer):
 
     def save_samples(self) -> Path | None:
         path = self._write_grid(f"step-{self.step:09d}.png")
-        if self.stop_reason is not None and self.stage == self.schedule.last:
+        if self.stop_reason is not None and self.stage == self.schedule.last and self.alpha >= 1.0:
             res = self.resolution
             self._write_grid(f"stage-{res:03d}x{res:03d}-end.png")
         return path
