@@ -21,6 +21,7 @@ from artengine.datasets import mnist as mnist_mod
 from artengine.datasets import torchvision_data
 from artengine.datasets.package_files import package_file
 from artengine.errors import ConfigError, DatasetError
+from artengine.hookspecs import hookimpl
 from artengine.registry import get_registry
 from artengine.runconfig import resolve_data
 
@@ -296,6 +297,43 @@ def test_torchvision_fakedata_streams_images():
     assert len(ds) == 1000 and ds.info.name == "torchvision:FakeData" and ds.info.num_classes == 10
     image, label = ds[3]
     assert image.shape == (3, 16, 16) and image.dtype == torch.uint8 and 0 <= label < 10
+
+
+# ------------------------------------------------------------------ a plugin's dataset
+
+
+class _SquaresPlugin:
+    """A third-party plugin adding a dataset through the public register_datasets hook."""
+
+    @staticmethod
+    @hookimpl
+    def register_datasets(register):
+        register("tiny-squares", _make_squares, config=None, description="grey squares",
+                 source="tests", license="CC0", credit="nobody")
+
+
+def _make_squares(*, image_size: int, channels: int, seed: int):
+    from artengine.datasets.base import DatasetInfo, ImageDataset
+
+    images = torch.full((5, channels or 1, image_size, image_size), 7 + seed, dtype=torch.uint8)
+    return ImageDataset(DatasetInfo("tiny-squares", source="tests"), channels=channels or 1,
+                        image_size=image_size, images=images)
+
+
+def test_a_plugin_dataset_is_resolved_and_built_like_a_builtin(monkeypatch):
+    from artengine import pluginhost
+    from artengine.registry import Registry
+
+    monkeypatch.setenv("ARTENGINE_LOAD_PLUGINS", "")
+    host = pluginhost.PluginHost()
+    host.pm.register(_SquaresPlugin, name="squares-plugin")
+    registry = Registry(host)
+    assert resolve_data(registry, "tiny-squares") == ("tiny-squares", {})
+    component = registry.get("datasets", "tiny-squares")
+    assert component.plugin == "squares-plugin" and component.extra["license"] == "CC0"
+    ds = component.build({}, image_size=8, channels=3, seed=2)
+    assert ds.as_tensor().shape == (5, 3, 8, 8) and int(ds[0][0][0, 0, 0]) == 9
+    assert set(BUILTIN) <= set(registry.names("datasets"))  # the built-ins sit beside it
 
 
 # ------------------------------------------------------------------ package files, --data, CLI
