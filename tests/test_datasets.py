@@ -191,6 +191,7 @@ def test_dataset_config_errors_are_clear():
 
 
 def test_folder_finds_every_format_recursively(image_folder):
+    (image_folder / "sub" / "loop").symlink_to(image_folder, target_is_directory=True)  # a link loop
     ds = load("folder", {"path": str(image_folder)}, size=16)
     assert len(ds) == 6 and ds.channels == 3
     assert ds.as_tensor().shape == (6, 3, 16, 16) and ds.as_tensor().dtype == torch.uint8
@@ -220,8 +221,11 @@ def test_folder_center_crops_non_square_images(tmp_path):
 def test_folder_of_grayscale_images_has_one_channel(tmp_path):
     for i in range(3):
         Image.new("L", (12, 12), 40 * i).save(tmp_path / f"g{i}.png")
-    assert load("folder", {"path": str(tmp_path)}, size=8).channels == 1
-    assert load("folder", {"path": str(tmp_path)}, size=8, channels=3).as_tensor().shape == (3, 3, 8, 8)
+    Image.fromarray(np.full((12, 12), 30_000, np.uint16)).save(tmp_path / "sixteen-bit.png")
+    ds = load("folder", {"path": str(tmp_path)}, size=8)
+    assert ds.channels == 1 and len(ds) == 4
+    assert int(ds[3][0].max()) == round(30_000 / 257)  # scaled from 16 bits, not clipped to white
+    assert load("folder", {"path": str(tmp_path)}, size=8, channels=3).as_tensor().shape == (4, 3, 8, 8)
 
 
 def test_folder_skips_unreadable_files_with_one_counting_warning(image_folder):

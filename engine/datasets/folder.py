@@ -29,9 +29,18 @@ class DatasetWarning(UserWarning):
 
 
 def find_images(root: Path) -> list[Path]:
-    """Every image file under ``root`` (sorted, hidden files and folders left out)."""
+    """Every image file under ``root`` (sorted, hidden files and folders left out).
+
+    Symlinked folders are followed, each real folder once (a link loop ends there).
+    """
     found = []
+    seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES:

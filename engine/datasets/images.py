@@ -15,6 +15,18 @@ GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
 WHITE = (255, 255, 255)
 
 
+def to_8bit(img: Image.Image) -> Image.Image:
+    """16-bit and float grayscale to "L" (PIL's own convert clips them to white)."""
+    if img.mode not in ("I", "I;16", "I;16B", "I;16L", "F"):
+        return img
+    arr = np.asarray(img, dtype=np.float32)
+    if img.mode == "F" and float(arr.max(initial=0.0)) <= 1.0:
+        arr = arr * 255.0  # float images in 0..1
+    elif img.mode != "F" and (img.mode.startswith("I;16") or float(arr.max(initial=0.0)) > 255):
+        arr = arr / 257.0  # 16-bit range
+    return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), "L")
+
+
 def flatten_alpha(img: Image.Image, background: tuple[int, int, int] = WHITE) -> Image.Image:
     """Composite a transparent image onto ``background`` (RGB); opaque images pass through."""
     has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
@@ -49,7 +61,7 @@ def decode_square(path: str | Path, size: int, channels: int,
             img.draft("RGB" if channels == 3 else "L", (size, size))
         img.seek(0)
         img = ImageOps.exif_transpose(img)
-        img = flatten_alpha(img, background)
+        img = to_8bit(flatten_alpha(img, background))
         img = img.convert("RGB" if channels == 3 else "L")
         img = fit_square(img, size)
         arr = np.array(img, dtype=np.uint8)  # a writable copy: torch refuses read-only arrays
