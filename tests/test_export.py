@@ -13,9 +13,13 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
+from artengine import pluginhost
 from artengine.cli import get_cli
+from artengine.errors import UnknownComponentError
 from artengine.export.api import export_module
 from artengine.export.errors import ExportError
+from artengine.hookspecs import hookimpl
+from artengine.registry import Registry
 from artengine.runtime import latents, load_model
 
 META = {"kind": "generator", "latent_dim": 8, "image_size": 8, "channels": 3, "recipe": "test", "dataset": "digits",
@@ -163,3 +167,34 @@ def test_trained_run_exports_through_cli_with_default_exporter(tmp_path, recipe)
     got = model.generate(z)
     assert got.shape == (3, model.channels, size, size)
     assert np.abs(got - want).max() <= 1e-4
+
+
+class _TorchScriptFormat:
+    """A third-party format added through the public ``register_exporters`` hook."""
+
+    @staticmethod
+    @hookimpl
+    def register_exporters(register):
+        class Exporter:
+            def export(self, module, meta, out, *, metadata):
+                traced = torch.jit.trace(module.eval(), torch.zeros(1, int(meta["latent_dim"])))
+                traced.save(str(out))
+                return out
+
+        register("torchscript-file", Exporter, description="a traced TorchScript file")
+
+
+def test_plugins_add_export_formats_through_register_exporters(monkeypatch, tmp_path):
+    monkeypatch.setenv("ARTENGINE_LOAD_PLUGINS", "")
+    host = pluginhost.PluginHost()
+    host.pm.register(_TorchScriptFormat, name="ts-plugin")
+    reg = Registry(host)
+    assert {"onnx", "torchscript-file"} <= set(reg.names("exporters"))
+    torch.manual_seed(0)
+    gen = TinyGenerator().eval()
+    out = export_module(gen, META, tmp_path / "g.pt", exporter="torchscript-file", registry=reg)
+    z = torch.randn(3, 8)
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.load(str(out))(z), gen(z))
+    with pytest.raises(UnknownComponentError, match="unknown exporter 'onx'.*Did you mean 'onnx'"):
+        export_module(gen, META, tmp_path / "x", exporter="onx", registry=reg)
