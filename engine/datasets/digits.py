@@ -17,7 +17,7 @@ from ..errors import DatasetError
 from .base import DatasetInfo, ImageDataset
 from .builtin import PROVENANCE, DigitsConfig
 from .package_files import package_file
-from .tensors import convert_channels, keep_classes, resize_batch
+from .tensors import keep_classes, resized_dataset
 
 INFO = DatasetInfo(
     name="digits",
@@ -51,5 +51,4 @@ def load_digits(config: DigitsConfig, *, image_size: int, channels: int = 0, see
     images = torch.from_numpy(np.rint(pixels * (255.0 / 16.0)).astype(np.uint8)).unsqueeze(1)
     labels = torch.from_numpy(targets)
     images, labels = keep_classes(images, labels, config.classes, "digits")
-    images = convert_channels(resize_batch(images, image_size), channels)
-    return ImageDataset(INFO, channels=images.shape[1], image_size=image_size, images=images, labels=labels)
+    return resized_dataset(INFO, images, labels, image_size=image_size, channels=channels)

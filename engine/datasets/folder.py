@@ -18,10 +18,10 @@ from PIL import Image
 from ..errors import DatasetError
 from .base import DatasetInfo, ImageDataset
 from .builtin import PROVENANCE, FolderConfig
-from .images import GRAY_MODES, decode_square, thread_map
+from .images import GRAY_MODES, WHITE, decode_square, thread_map
+from .tensors import memory_budget
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"})
-MEMORY_FRACTION = 0.25  # of physical RAM that an in-memory folder may take
 
 
 class DatasetWarning(UserWarning):
@@ -48,15 +48,6 @@ def find_images(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def memory_budget() -> int:
-    """Bytes an in-memory folder may use: a quarter of physical RAM (4 GiB when unknown)."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        total = 16 << 30
-    return int(total * MEMORY_FRACTION)
-
-
 def _probe_mode(path: Path) -> str | None:
     """The image mode read from the file header, or None when it is not a readable image."""
     try:
@@ -78,11 +69,13 @@ def _warn_skipped(root: Path, skipped: list[Path]) -> None:
 
 
 class StreamedFolder(ImageDataset):
-    """A folder too large for memory: every item is decoded from disk when asked for."""
+    """Image files too many for memory: every item is decoded from disk when asked for."""
 
-    def __init__(self, info: DatasetInfo, paths: list[Path], *, channels: int, image_size: int):
+    def __init__(self, info: DatasetInfo, paths: list[Path], *, channels: int, image_size: int,
+                 background: tuple[int, int, int] = WHITE):
         super().__init__(info, channels=channels, image_size=image_size)
         self.paths = paths
+        self.background = background
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -90,7 +83,7 @@ class StreamedFolder(ImageDataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         path = self.paths[index]
         try:
-            array = decode_square(path, self.image_size, self.channels)
+            array = decode_square(path, self.image_size, self.channels, self.background)
         except Exception as exc:  # noqa: BLE001
             raise DatasetError(f"could not read image {path}: {exc}",
                                hint="delete or replace the file, then resume the run") from None
@@ -158,4 +151,4 @@ def load_folder(config: FolderConfig, *, image_size: int, channels: int = 0, see
     return ImageDataset(info, channels=channels, image_size=image_size, images=images)
 
 
-__all__ = ["DatasetWarning", "IMAGE_SUFFIXES", "StreamedFolder", "find_images", "load_folder"]
+__all__ = ["DatasetWarning", "IMAGE_SUFFIXES", "StreamedFolder", "find_images", "load_folder", "memory_budget"]

