@@ -104,3 +104,31 @@ def test_every_image_loads_in_chromium_and_screenshot_is_not_blank(site, tmp_pat
               tmp=tmp_path / "profile")
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
     assert pixels.std() > 10, pixels.std()
+
+
+WEB = Path(__file__).resolve().parents[1] / "examples" / "web"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+@pytest.mark.skipif(not (WEB / "ort" / "ort.wasm.min.js").is_file(),
+                    reason="examples/web is not built (cd examples/web && npm install && npm run build)")
+def test_web_example_generates_images_with_onnxruntime_web(site, tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "web"
+    shutil.copytree(WEB, served, ignore=shutil.ignore_patterns("node_modules"))
+    shutil.copy(site.parent / "run" / "model.onnx", served / "model.onnx")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/index.html?model=model.onnx"
+        dom = _chromium("--virtual-time-budget=30000", "--dump-dom", url, tmp=tmp_path / "profile").stdout
+    finally:
+        server.shutdown()
+    status = re.search(r'<div id="status">([^<]*)', dom)
+    assert status and status.group(1).startswith("16 images in"), status and status.group(1)
