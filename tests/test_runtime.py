@@ -105,3 +105,21 @@ def test_slerp_path_loops_through_keys():
     assert path.shape == (15, 32) and np.allclose(path[5], keys[1]) and np.allclose(path[10], keys[2])
     norms = np.linalg.norm(path, axis=1)  # slerp stays near the Gaussian shell, lerp would dip
     assert norms.min() > 0.8 * np.linalg.norm(keys, axis=1).min()
+
+
+def test_embed_example_matches_the_runtime(model_path, tmp_path):
+    """examples/embed_app.py (numpy + onnxruntime only) draws the same images as artengine's runtime."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from artengine.runtime.images import to_uint8
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "embed_app.py"
+    out = tmp_path / "row.png"
+    proc = subprocess.run([sys.executable, str(script), str(model_path), str(out), "5"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    expected = np.concatenate(list(to_uint8(load_model(model_path).generate(latents(5, 8, 8)))), axis=1)
+    got = np.asarray(Image.open(out).convert("RGB"))
+    assert got.shape == expected.shape and np.abs(got.astype(int) - expected).max() <= 1
