@@ -63,6 +63,10 @@ class BatchStream:
             order = self._permutation()
         idx = order[self.position:self.position + self.batch_size]
         self.position += self.batch_size
+        if self.position + self.batch_size > len(order):  # epoch done: roll over now, so
+            self.epoch += 1  # on_epoch_end fires right after the step that finished it
+            self.position = 0
+            self._order = None
         self.images_seen += self.batch_size * self.world_size
         if self._on_device is not None:
             dev_idx = idx.to(self.device)
