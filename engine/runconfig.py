@@ -69,6 +69,14 @@ def resolve_data(registry: Registry, data: str) -> tuple[str, dict[str, Any]]:
     )
 
 
+def _set_section_name(sections: dict[str, dict[str, Any]], section: str, name: str) -> None:
+    """Choose the component of a section; settings meant for a different component are dropped
+    (the recipe's ``generator.width`` means nothing to another generator)."""
+    current = sections.get(section, {})
+    if current.get("name") != name:
+        sections[section] = {"name": name}
+
+
 def _route_set(key: str, value: str, sections: dict[str, dict[str, Any]], top: dict[str, Any],
                registry: Registry) -> None:
     """Place one ``--set`` item: a top-level setting, ``section=name``, ``section.field`` or a bare
@@ -77,7 +85,7 @@ def _route_set(key: str, value: str, sections: dict[str, dict[str, Any]], top: d
         top[key] = value
         return
     if key in SECTIONS:
-        sections.setdefault(key, {})["name"] = value
+        _set_section_name(sections, key, value)
         return
     if "." in key:
         section, field = key.split(".", 1)
@@ -117,9 +125,11 @@ def resolve(recipe_name: str, *, registry: Registry, file_values: dict[str, Any]
     for layer in layers:
         for key, value in layer.items():
             if key in SECTIONS and isinstance(value, dict):
+                if "name" in value:
+                    _set_section_name(sections, key, value["name"])
                 sections.setdefault(key, {}).update(value)
             elif key in SECTIONS:
-                sections.setdefault(key, {})["name"] = value
+                _set_section_name(sections, key, value)
             elif key in TOP_LEVEL:
                 top[key] = value
             else:
@@ -127,8 +137,9 @@ def resolve(recipe_name: str, *, registry: Registry, file_values: dict[str, Any]
     for key, value in (cli_values or {}).items():
         if value is not None:
             top[key] = value
-    for key, value in (set_values or {}).items():
-        _route_set(key, value, sections, top, registry)
+    set_values = set_values or {}
+    for key in sorted(set_values, key=lambda k: k not in SECTIONS):  # component choices first
+        _route_set(key, set_values[key], sections, top, registry)
     top["recipe"] = recipe_name
 
     settings = cfg.build(RunSettings, top, where="")
