@@ -5,6 +5,11 @@ exactly as the GAN trainer exports it, random weights (speed does not depend on 
 Also measures `artengine render` cold start (process start to first PNG) in a fresh process.
 
     .venv/bin/python bench/bench_render.py [--repeats 5] [--threads 2]
+    .venv/bin/python bench/bench_render.py --eval RUN_DIR [--samples 5000]   # variants' eval numbers
+
+``--eval`` exports a trained run as fp32, int8 and fp16 and runs artengine's evaluation (mode coverage,
+KL, classifier Frechet distance, diversity) on images drawn from each ONNX file with the runtime, so a
+speed variant can be checked to keep the fp32 model's mode coverage.
 
 Reports ms per image and the fraction of the CPU's fp32 peak (default 270 GFLOP/s, 2 cores)
 at 0.21 GFLOP per 64x64 image (a multiply-add counts as two FLOPs).
@@ -34,12 +39,49 @@ def _time(fn, repeats: int) -> float:
     return best
 
 
+def compare_variants_eval(run_dir: str, samples: int) -> None:
+    """Evaluation numbers of the fp32, int8 and fp16 exports of one run, side by side."""
+    import torch
+
+    from artengine.evaluation import evaluate_generator
+    from artengine.export import export_run
+    from artengine.rundir import RunDir
+    from artengine.runtime import load_model
+
+    config = RunDir(run_dir).read_config()
+    dataset = dict(config.get("dataset") or {})
+    name = dataset.pop("name")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-eval-"))
+    keys = ("modes_covered", "num_modes", "kl", "fid_classifier", "diversity_ratio")
+    print(f"{'variant':<8} " + " ".join(f"{k:>15}" for k in keys) + "  max|diff| vs fp32")
+    for variant in ("none", "int8", "fp16"):
+        path = tmp / f"{variant}.onnx"
+        report = export_run(run_dir, path, options={"quantize": variant, "exporter": "torchscript"})
+        model = load_model(path)
+        rng = np.random.default_rng(0)  # the same latents for every variant
+
+        def sample(n: int, model=model, rng=rng) -> torch.Tensor:
+            z = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
+            return torch.from_numpy(model.generate(z))
+
+        result = evaluate_generator(sample, name, samples=samples, image_size=model.image_size,
+                                    channels=model.channels, dataset_values=dataset)
+        diff = report.quantized_max_diff if variant != "none" else 0.0
+        label = "fp32" if variant == "none" else variant
+        print(f"{label:<8} " + " ".join(f"{result.get(k, float('nan')):>15}" for k in keys) + f"  {diff:.3g}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--peak", type=float, default=270.0, help="CPU fp32 peak in GFLOP/s")
+    parser.add_argument("--eval", metavar="RUN_DIR", help="compare eval numbers of the run's fp32/int8/fp16 exports")
+    parser.add_argument("--samples", type=int, default=5000, help="--eval: images drawn per variant")
     args = parser.parse_args()
+    if args.eval:
+        compare_variants_eval(args.eval, args.samples)
+        return
 
     import onnxruntime as ort
     import torch

@@ -198,3 +198,27 @@ def test_plugins_add_export_formats_through_register_exporters(monkeypatch, tmp_
         assert torch.allclose(torch.jit.load(str(out))(z), gen(z))
     with pytest.raises(UnknownComponentError, match="unknown exporter 'onx'.*Did you mean 'onnx'"):
         export_module(gen, META, tmp_path / "x", exporter="onx", registry=reg)
+
+
+@pytest.mark.slow
+def test_fast_style_run_exports_with_dynamic_height_and_width(tmp_path):
+    """The style plugin's fast-style trainer: image-to-image export, parity at sizes other than the traced one."""
+    from artengine.training.trainer import load_trainer
+
+    runner = CliRunner()
+    run = tmp_path / "run"
+    res = runner.invoke(get_cli(), ["train", "fast-style", "--style", "starry-night", "--data", "shapes",
+                                    "--image-size", "32", "--steps", "2", "--batch-size", "2", "--out", str(run),
+                                    "--quiet"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "style.onnx"
+    res = runner.invoke(get_cli(), ["export", str(run), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    model = load_model(out)
+    assert model.kind == "image-to-image" and model.metadata["style"] == "starry-night"
+    module, _ = load_trainer(run).export_model()
+    for h, w in ((24, 40), (48, 32)):
+        x = np.random.default_rng(h).random((1, 3, h, w), dtype=np.float32)
+        with torch.no_grad():
+            want = module(torch.from_numpy(x)).numpy()
+        assert np.abs(model.stylize(x) - want).max() <= 1e-4

@@ -156,6 +156,9 @@ def _model_section(path: Path, out: Path, folder: str, opts: Options) -> tuple[l
     credit = {k[len("dataset_"):]: v for k, v in meta.items() if k.startswith("dataset_")}
     if credit:
         parts += ["<h3>Dataset</h3>", h.credit({"name": meta.get("dataset", ""), **credit})]
+    style = _json_or_none(meta.get("style_source"))
+    if isinstance(style, dict):
+        parts += ["<h3>Style image</h3>", h.credit(style)]
     parts += ["<h3>Model metadata</h3>", h.table(dict(sorted(meta.items())))]
     if config:
         try:
@@ -163,6 +166,13 @@ def _model_section(path: Path, out: Path, folder: str, opts: Options) -> tuple[l
         except json.JSONDecodeError:
             parts += ["<h3>Training config</h3>", f"<pre>{h.esc(config)}</pre>"]
     return parts, grid
+
+
+def _json_or_none(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return None
 
 
 def model_page(src: Path, out: Path, slug: str, opts: Options) -> Entry:
