@@ -222,3 +222,28 @@ def test_fast_style_run_exports_with_dynamic_height_and_width(tmp_path):
         with torch.no_grad():
             want = module(torch.from_numpy(x)).numpy()
         assert np.abs(model.stylize(x) - want).max() <= 1e-4
+
+
+def test_int8_rewrite_is_exact_and_recorded(tiny, tmp_path):
+    """Batch-norm folding and the phase-conv form of ConvTranspose(4, 2, 1) change no output."""
+    from artengine.export.rewrite import PhaseConvTranspose, for_int8
+
+    gen, _, _ = tiny
+    fast, stats = for_int8(gen)
+    assert stats == {"folded_batch_norms": 1, "phase_convs": 1}
+    assert any(isinstance(m, PhaseConvTranspose) for m in fast.modules())
+    assert not any(isinstance(m, PhaseConvTranspose) for m in gen.modules())  # the original is untouched
+    z = torch.randn(5, 8)
+    with torch.no_grad():
+        assert torch.allclose(fast(z), gen(z), atol=1e-5)
+    ct = nn.ConvTranspose2d(6, 5, 4, 2, 1, bias=True)
+    x = torch.randn(2, 6, 5, 7)
+    with torch.no_grad():
+        assert torch.allclose(PhaseConvTranspose(ct)(x), ct(x), atol=1e-5)
+    _export(gen, tmp_path / "int8.onnx", quantize="int8")
+    model = load_model(tmp_path / "int8.onnx")
+    assert model.metadata["rewrite.phase_convs"] == "1"
+    nodes = onnx.load(str(model.path)).graph.node
+    strided = [n for n in nodes if n.op_type == "ConvTranspose"
+               and any(a.name == "strides" and list(a.ints) == [2, 2] for a in n.attribute)]
+    assert not strided and "BatchNormalization" not in {n.op_type for n in nodes}

@@ -23,5 +23,7 @@ class OnnxExportConfig:
                                    "against the fp32 model (per pixel, values in [0, 1])")
     quantized_mean_atol: float = option(0.03, min=0, help="max mean abs difference allowed for a quantized "
                                         "variant against the fp32 model")
+    rewrite: bool = option(True, help="int8: fold batch norms and turn stride-2 transposed convs into convs + "
+                           "pixel interleave (exact), so onnxruntime's int8 conv kernels apply")
     calibration_batches: int = option(8, min=1, max=256, help="int8: batches of random latents for calibration")
     seed: int = option(0, min=0, help="seed of the verification and calibration inputs")

@@ -25,6 +25,7 @@ from .. import atomic
 from .config import OnnxExportConfig
 from .errors import ExportError
 from .quantize import quantize_model
+from .rewrite import for_int8
 from .verify import ort_session, run_ort
 
 INPUTS = {"generator": "z", "image-to-image": "content"}
@@ -202,7 +203,10 @@ class OnnxExporter:
         conditional = bool(meta.get("num_classes")) and kind == "generator"
         module = module.eval().float().cpu()
         names = _input_names(kind, conditional)
-        wrapped = _Named(module, kind, conditional).eval()
+        graph_module, rewrites = module, {}
+        if cfg.quantize == "int8" and cfg.rewrite:
+            graph_module, rewrites = for_int8(module)
+        wrapped = _Named(graph_module, kind, conditional).eval()
         gen = torch.Generator().manual_seed(cfg.seed)
         args = _example_inputs(kind, meta, 2, gen)
         with tempfile.TemporaryDirectory(prefix="artengine-export-") as tmp:
@@ -214,6 +218,7 @@ class OnnxExporter:
         props = dict(metadata or {})
         props.update({"artengine.exporter": exporter, "artengine.opset": str(cfg.opset),
                       "artengine.input": names[0], "artengine.torch": torch.__version__})
+        props.update({f"artengine.rewrite.{k}": str(v) for k, v in rewrites.items() if v})
         _set_metadata(model, props)
         model.producer_name = "artengine"
         try:
