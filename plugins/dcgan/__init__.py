@@ -35,8 +35,8 @@ DCGAN_SETTINGS = {
     "checkpoint_every": 500,
     "trainer": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1_g": 0.5, "beta1_d": 0.5, "ema_beta": 0.999,
                 "balance_threshold": 0.1},
-    "generator": {"latent_dim": 100, "width": 64},
-    "discriminator": {"width": 64},
+    "generator": {"latent_dim": 100, "width": 32},
+    "discriminator": {"width": 32},
 }
 
 
