@@ -12,7 +12,7 @@ class ProGeneratorConfig:
     """Channels per resolution are ``clamp(fmap_base // resolution, fmap_min, fmap_max)``."""
 
     latent_dim: int = option(128, min=1, max=4096, help="length of the latent vector z (ProGAN paper: 512)")
-    fmap_base: int = option(1024, min=8, help="channels = fmap_base // resolution, clamped (paper: 8192)")
+    fmap_base: int = option(512, min=8, help="channels = fmap_base // resolution, clamped (paper: 8192)")
     fmap_max: int = option(64, min=1, help="most channels of any block (paper: 512)")
     fmap_min: int = option(16, min=1, help="fewest channels of any block")
     pixelnorm: bool = option(True, help="pixelwise feature normalization after every convolution")
@@ -20,7 +20,7 @@ class ProGeneratorConfig:
 
 @dataclass
 class ProDiscriminatorConfig:
-    fmap_base: int = option(1024, min=8, help="channels = fmap_base // resolution, clamped (paper: 8192)")
+    fmap_base: int = option(512, min=8, help="channels = fmap_base // resolution, clamped (paper: 8192)")
     fmap_max: int = option(64, min=1, help="most channels of any block (paper: 512)")
     fmap_min: int = option(16, min=1, help="fewest channels of any block")
     mbstd_group: int = option(4, min=0, max=64, help="minibatch stddev group size (0: no stddev layer)")
@@ -32,8 +32,8 @@ class ProGanTrainerConfig:
 
     msg: bool = option(False, help="multi-scale gradients (MSG-GAN): all resolutions at once, no growing")
     start_resolution: int = option(4, choices=(4, 8, 16, 32, 64, 128, 256), help="first stage's resolution")
-    fade_images: int = option(4000, min=0, help="images shown while a new block fades in (alpha 0 -> 1)")
-    stabilize_images: int = option(4000, min=0, help="images shown per stage after its fade, before growing")
+    fade_images: int = option(3000, min=0, help="images shown while a new block fades in (alpha 0 -> 1)")
+    stabilize_images: int = option(3000, min=0, help="images shown per stage after its fade, before growing")
     first_stage_images: int = option(0, min=0, help="images at the first stage (0: same as stabilize_images)")
     batch_sizes: list[int] = option(default_factory=lambda: [64, 64, 32, 32, 16, 16, 8],
                                     help="batch size per resolution from 4x4 up (the last one repeats), each capped "
