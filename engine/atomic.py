@@ -16,8 +16,11 @@ from typing import Any, BinaryIO
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path next to ``path``; on success it is renamed onto ``path``."""
+def atomic_path(path: str | Path, *, durable: bool = True) -> Iterator[Path]:
+    """Yield a temp path next to ``path``; on success it is renamed onto ``path``.
+
+    ``durable=False`` skips the fsync: still all-or-nothing if the process is killed, but not
+    across a power loss; for outputs that are cheap to regenerate (rendered images)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -25,17 +28,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        with open(tmp_path, "rb") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            with open(tmp_path, "rb") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
 
 
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
+def write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically (``durable=False``: without fsync, see :func:`atomic_path`)."""
+    with atomic_path(path, durable=durable) as tmp:
         tmp.write_bytes(data)
     return Path(path)
 

@@ -56,7 +56,7 @@ def copy_asset(src: Path, out: Path, rel: str) -> str | None:
     if out.resolve() not in dest.parents:
         raise ArtengineError(f"refusing to write outside the gallery: {rel!r}")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    atomic.write_bytes(dest, src.read_bytes())
+    atomic.write_bytes(dest, src.read_bytes(), durable=False)  # a copy: the original stays
     return rel
 
 
