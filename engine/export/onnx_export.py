@@ -216,7 +216,8 @@ class OnnxExporter:
             model = onnx.load(str(path))
         _check_contract(model, names, kind)
         props = dict(metadata or {})
-        props.update({"artengine.exporter": exporter, "artengine.opset": str(cfg.opset),
+        opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), cfg.opset)
+        props.update({"artengine.exporter": exporter, "artengine.opset": str(opset),
                       "artengine.input": names[0], "artengine.torch": torch.__version__})
         props.update({f"artengine.rewrite.{k}": str(v) for k, v in rewrites.items() if v})
         _set_metadata(model, props)
@@ -227,7 +228,7 @@ class OnnxExporter:
             raise ExportError(f"onnx's checker rejects the exported model: {exc}") from None
         data = model.SerializeToString()
         diff, reference, feeds = _verify(data, module, names, kind, meta, cfg, gen)
-        report = ExportReport(Path(out), exporter, cfg.opset, diff, metadata=props)
+        report = ExportReport(Path(out), exporter, opset, diff, metadata=props)
         if cfg.quantize != "none":
             data, qmax, qmean = quantize_model(data, cfg, kind=kind, meta=meta, names=names,
                                                reference=(feeds, reference))
