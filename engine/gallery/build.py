@@ -264,7 +264,8 @@ def build_gallery(sources: list[str | Path], out: str | Path, *, n: int = 36, se
         entries.append(BUILDERS[src.kind](src.path, out, slug, opts))
     cards = []
     for e in entries:
-        img = f'<img src="{h.esc(e.thumb)}" alt="{h.esc(e.title)}">' if e.thumb else ""
+        smooth = ' class="photo"' if e.kind == "style transfer" else ""
+        img = f'<img src="{h.esc(e.thumb)}" alt="{h.esc(e.title)}"{smooth}>' if e.thumb else ""
         cards.append(f'<a class="card" href="{h.esc(e.page)}">{img}<div><b>{h.esc(e.title)}</b></div>'
                      f'<div class="kind">{h.esc(e.kind)}</div><div>{h.esc(e.summary)}</div></a>')
     from .. import __version__

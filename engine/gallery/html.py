@@ -20,7 +20,7 @@ table{border-collapse:collapse;font-size:.9em;background:#fff}td,th{border:1px s
 text-align:left;vertical-align:top}th{background:#f0f0f0}pre{background:#fff;border:1px solid #ddd;
 padding:8px;overflow:auto;max-height:400px;font-size:.8em}.credit{background:#fff8e0;border:1px solid #eed;
 padding:8px;border-radius:6px}.charts svg{margin:0 12px 12px 0;background:#fff;border:1px solid #ddd}
-#image-check.broken{background:#fdd;color:#900;padding:8px}
+img.photo{image-rendering:auto}#image-check.broken{background:#fdd;color:#900;padding:8px}
 """
 
 #: Marks broken images in the page itself, so a user (and the browser test) sees them.
