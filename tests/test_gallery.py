@@ -132,3 +132,16 @@ def test_web_example_generates_images_with_onnxruntime_web(site, tmp_path):
         server.shutdown()
     status = re.search(r'<div id="status">([^<]*)', dom)
     assert status and status.group(1).startswith("16 images in"), status and status.group(1)
+
+
+def test_builds_into_a_folder_with_a_readme_and_rebuilds_in_place(site, tmp_path):
+    from artengine.gallery import build_gallery
+
+    out = tmp_path / "gallery"
+    out.mkdir()
+    (out / "README.md").write_text("kept")
+    model = site.parent / "run" / "model.onnx"
+    for _ in range(2):
+        index = build_gallery([model], out, n=4, interpolate=0)
+    assert (out / "README.md").read_text() == "kept" and index.is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "index.html", "model-model", "model-model.html"]

@@ -249,17 +249,18 @@ def build_gallery(sources: list[str | Path], out: str | Path, *, n: int = 36, se
     """Build the site into ``out``; returns the path of ``index.html``."""
     out = Path(out)
     found: list[Source] = collect([Path(s) for s in sources])
-    if out.exists() and any(out.iterdir()) and not (out / "index.html").is_file():
-        raise ArtengineError(f"--out {str(out)!r} is a non-empty folder that is not a gallery",
-                             hint="pick a new folder; a gallery folder is rebuilt in place")
     out.mkdir(parents=True, exist_ok=True)
+    rebuilding = (out / "index.html").is_file()  # only an earlier gallery's page folders are replaced
     opts = Options(n=n, seed=seed, interpolate=interpolate, frames=frames,
                    photos=Path(photos) if photos else None, provider=provider)
     taken: set[str] = set()
     entries = []
     for src in found:
         slug = slugify(f"{src.kind}-{src.path.stem if src.kind != 'run' else src.path.name}", taken)
-        if (out / slug).is_dir():
+        if (out / slug).exists():
+            if not (rebuilding and (out / slug).is_dir()):
+                raise ArtengineError(f"{str(out / slug)!r} already exists and was not made by a gallery build",
+                                     hint="pick another --out folder")
             shutil.rmtree(out / slug)
         entries.append(BUILDERS[src.kind](src.path, out, slug, opts))
     cards = []
