@@ -15,6 +15,16 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 
+def _default_mode() -> int:
+    """The mode ``open()`` would give a new file (mkstemp's 0600 would hide outputs from web servers)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_MODE = _default_mode()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, durable: bool = True) -> Iterator[Path]:
     """Yield a temp path next to ``path``; on success it is renamed onto ``path``.
@@ -31,6 +41,7 @@ def atomic_path(path: str | Path, *, durable: bool = True) -> Iterator[Path]:
         if durable:
             with open(tmp_path, "rb") as fh:
                 os.fsync(fh.fileno())
+        os.chmod(tmp_path, _MODE)
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

@@ -45,7 +45,7 @@ def _photos(source: Path) -> list[Path]:
 
 
 def _render_generator(model, out: Path, result: RenderResult, *, n: int, seed: int, truncation: float,
-                      interpolate: int, frames: int, fps: int, formats: tuple[str, ...]) -> None:
+                      interpolate: int, frames: int, fps: int, formats: tuple[str, ...], singles: bool) -> None:
     z = latents(seed, n, model.latent_dim, truncation)
     pixels = to_uint8(model.generate(z))
     base = {"artengine.model": model.path.name, "artengine.seed": str(seed),
@@ -53,7 +53,7 @@ def _render_generator(model, out: Path, result: RenderResult, *, n: int, seed: i
     # The contact sheet first: it is what a user looks at (and the cold-start target's "first PNG").
     save_png(out / "grid.png", grid(pixels), {**base, "artengine.count": str(n)})
     result.grid = "grid.png"
-    for i, img in enumerate(pixels):
+    for i, img in enumerate(pixels if singles else []):
         name = f"images/seed{seed}-{i:04d}.png"
         save_png(out / name, img, {**base, "artengine.index": str(i)})
         result.images.append(name)
@@ -103,7 +103,7 @@ def _thumb(image_hwc: np.ndarray, side: int) -> np.ndarray:
 def render(model_path: str | Path, out: str | Path, *, n: int = 64, seed: int = 0, truncation: float = 0.0,
            interpolate: int = 0, frames: int = 24, fps: int = 12, provider: str = "cpu",
            formats: tuple[str, ...] = ("gif", "webp"), source: str | Path | None = None,
-           max_side: int = 512) -> RenderResult:
+           max_side: int = 512, singles: bool = True) -> RenderResult:
     """Render ``model_path`` into ``out``; writes ``render.json`` listing everything written."""
     model = load_model(model_path, provider=provider)
     out = Path(out)
@@ -119,8 +119,8 @@ def render(model_path: str | Path, out: str | Path, *, n: int = 64, seed: int = 
         if interpolate and frames < 2:
             raise ArtengineError("--frames must be at least 2")
         _render_generator(model, out, result, n=n, seed=seed, truncation=truncation, interpolate=interpolate,
-                          frames=frames, fps=fps, formats=formats)
-    result.manifest.update({"model": str(Path(model_path).resolve()), "kind": model.kind,
+                          frames=frames, fps=fps, formats=formats, singles=singles)
+    result.manifest.update({"model": str(model_path), "kind": model.kind,
                             "providers": model.providers, "metadata": model.metadata,
                             "grid": result.grid, "images": result.images, "animations": result.animations})
     atomic.write_json(out / "render.json", result.manifest)

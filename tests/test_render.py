@@ -111,3 +111,19 @@ def test_render_rejects_non_model(tmp_path):
     bad.write_text("hello")
     res = CliRunner().invoke(get_cli(), ["render", str(bad), "--out", str(tmp_path / "o")])
     assert res.exit_code != 0 and "not an artengine model" in res.output
+
+
+def test_no_singles_writes_only_the_sheet_with_readable_modes(model_path, tmp_path):
+    import os
+    import stat
+
+    from artengine.render import render
+
+    result = render(model_path, tmp_path / "s", n=4, singles=False, interpolate=2, frames=2, formats=("gif",))
+    assert result.images == [] and not (tmp_path / "s" / "images").exists()
+    manifest = json.loads((tmp_path / "s" / "render.json").read_text())
+    assert manifest["model"] == str(model_path)
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("grid.png", "render.json", result.animations[0]):
+        assert stat.S_IMODE((tmp_path / "s" / name).stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600

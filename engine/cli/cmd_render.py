@@ -24,8 +24,10 @@ import click
               help="Image-to-image models: a photo or a folder of photos.")
 @click.option("--max-side", default=512, show_default=True, type=click.IntRange(0),
               help="Image-to-image models: shrink photos to this longest side (0: keep).")
+@click.option("--singles/--no-singles", default=True, show_default=True,
+              help="Also write each image as its own PNG (off: only grid.png and animations).")
 def render_command(model, out, n, seed, truncation, interpolate, frames, fps, formats, provider, source,
-                   max_side) -> None:
+                   max_side, singles) -> None:
     """Render MODEL (an `artengine export` ONNX file): grid.png, one PNG per image, animations."""
     from ..errors import ArtengineError
     from ..render import render
@@ -35,7 +37,8 @@ def render_command(model, out, n, seed, truncation, interpolate, frames, fps, fo
     if bad:
         raise ArtengineError(f"--format {','.join(bad)} is not supported; use gif and/or webp")
     result = render(model, out, n=n, seed=seed, truncation=truncation, interpolate=interpolate, frames=frames,
-                    fps=fps, provider=provider, formats=fmts, source=source, max_side=max_side)
+                    fps=fps, provider=provider, formats=fmts, source=source, max_side=max_side,
+                    singles=singles)
     click.echo(f"wrote {result.out / result.grid} and {len(result.images)} images"
                + (f", {', '.join(result.animations)}" if result.animations else "") + f" to {result.out}")
 
