@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from artengine.hookspecs import hookimpl
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -91,19 +93,18 @@ class RssProbe:
     def __init__(self):
         self.by_stage: dict[int, list[float]] = {}
 
+    @hookimpl
     def on_step_end(self, trainer, step, metrics):
         self.by_stage.setdefault(int(metrics["stage"]), []).append(rss_mib())
 
 
 def memory(args: argparse.Namespace) -> dict:
-    from artengine.hookspecs import hookimpl
     from artengine.pluginhost import get_host
     from artengine.registry import get_registry
     from artengine.runconfig import resolve
     from artengine.training.trainer import TrainContext
 
     probe = RssProbe()
-    probe.on_step_end = hookimpl(probe.on_step_end)
     host = get_host()
     host.pm.register(probe, name="rss-probe")
     out = args.out / "memory-run"

@@ -46,4 +46,7 @@ class ProGanTrainerConfig:
                                              "0.001; keeps critic scores near zero with any loss)")
     n_critic: int = option(1, min=1, max=10, help="discriminator steps per generator step")
     ema_images: int = option(2000, min=0, help="EMA half-life of G's weights in images (0: no EMA)")
+    ema_rampup: float = option(0.05, min=0, max=1, help="early on the half-life is at most this fraction of the "
+                                                        "images shown so far (StyleGAN2-ADA), so short runs' "
+                                                        "samples do not lag at the random init; 0: off")
     sample_grid: int = option(64, min=1, max=256, help="images in each sample grid")

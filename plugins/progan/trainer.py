@@ -153,8 +153,7 @@ class ProGanTrainer(Trainer):
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
         if self.ema is not None:
-            batch = self.stream.batch_size * self.ctx.world_size
-            self.ema.update(self.G, beta=0.5 ** (batch / max(1, cfg.ema_images)))
+            self.ema.update(self.G, beta=self._ema_beta())
 
         self.stage_images += shown
         if self.schedule.stage_done(self.stage, self.stage_images):
@@ -170,6 +169,15 @@ class ProGanTrainer(Trainer):
             "d_real": float(d_real.detach().float().mean()),
             "d_fake": float(d_fake.detach().float().mean()),
         }
+
+    def _ema_beta(self) -> float:
+        """Per-step decay for a half-life of ``ema_images`` images (ramped up over the first images)."""
+        cfg = self.cfg
+        batch = self.stream.batch_size * self.ctx.world_size
+        half_life = float(cfg.ema_images)
+        if cfg.ema_rampup > 0:
+            half_life = min(half_life, self.stream.images_seen * cfg.ema_rampup)
+        return 0.5 ** (batch / max(half_life, 1e-8))
 
     # -- checkpoints -----------------------------------------------------------------
     def state_tensors(self) -> dict[str, torch.Tensor]:
