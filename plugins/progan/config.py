@@ -32,8 +32,8 @@ class ProGanTrainerConfig:
 
     msg: bool = option(False, help="multi-scale gradients (MSG-GAN): all resolutions at once, no growing")
     start_resolution: int = option(4, choices=(4, 8, 16, 32, 64, 128, 256), help="first stage's resolution")
-    fade_images: int = option(3000, min=0, help="images shown while a new block fades in (alpha 0 -> 1)")
-    stabilize_images: int = option(3000, min=0, help="images shown per stage after its fade, before growing")
+    fade_images: int = option(2000, min=0, help="images shown while a new block fades in (alpha 0 -> 1)")
+    stabilize_images: int = option(2000, min=0, help="images shown per stage after its fade, before growing")
     first_stage_images: int = option(0, min=0, help="images at the first stage (0: same as stabilize_images)")
     batch_sizes: list[int] = option(default_factory=lambda: [64, 64, 32, 32, 16, 16, 8],
                                     help="batch size per resolution from 4x4 up (the last one repeats), each capped "
