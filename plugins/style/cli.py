@@ -127,6 +127,12 @@ def style_command(content: str, styles: tuple[str, ...], out: str, size: int, st
         _, why = choose_features(settings.features, settings.weights)
         if not quiet:
             click.echo(f"features: {why}", err=True)
+        if precision == "bf16" and not quiet:
+            from artengine.training.precision import cpu_has_bf16, pick_device
+
+            if pick_device(device).type == "cpu" and not cpu_has_bf16():
+                click.echo("note: this CPU has no native bf16 (AMX or AVX512-BF16), so bf16 runs slower than "
+                           "fp32 here; it pays off on CUDA and on CPUs with AMX", err=True)
         result = stylize(job, registry, progress_factory)
     finally:
         if bar is not None:

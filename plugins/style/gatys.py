@@ -144,6 +144,8 @@ class _Runner:
         self.last: dict[str, float] = {}
 
     def evaluate(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        if self.job.channels_last:  # the parameter stays NCHW (L-BFGS flattens its gradient)
+            image = image.contiguous(memory_format=torch.channels_last)
         with autocast(self.device, self.job.precision):
             total, parts = self.objective(image)
         return total, parts
@@ -275,8 +277,7 @@ def stylize(job: StyleJob, registry: Registry,
                     image = im.luminance(image)
         else:
             image = F.interpolate(image, size=hw, mode="bicubic", align_corners=False).clamp(0, 1)
-        if job.channels_last:
-            image = image.contiguous(memory_format=torch.channels_last)
+        image = image.contiguous()
         runner = _Runner(job, objective, device, progress, frame_every, step_offset, to_output)
         if not frames and frame_every:
             runner.frames.append(_thumbnail(to_output(image)))
