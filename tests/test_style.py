@@ -231,3 +231,11 @@ def test_missing_and_unreadable_images(tmp_path):
         im.load_image(im.resolve_image(str(bad)))
     assert im.resolve_image("Starry_Night").license == "public domain"
     assert im.resolve_image("chelsea").license == "CC0"
+
+
+def test_bf16_channels_last_path_runs_lbfgs_and_stays_close_to_fp32():
+    fp32 = stylize(_job(size=32, steps=3), get_registry())
+    bf16 = stylize(_job(size=32, steps=3, precision="bf16", channels_last=True), get_registry())
+    assert bf16.image.shape == fp32.image.shape
+    assert abs(bf16.history[0]["total"] - fp32.history[0]["total"]) < 0.05 * fp32.history[0]["total"]
+    assert bf16.history[-1]["total"] < bf16.history[0]["total"]
