@@ -239,3 +239,17 @@ def test_bf16_channels_last_path_runs_lbfgs_and_stays_close_to_fp32():
     assert bf16.image.shape == fp32.image.shape
     assert abs(bf16.history[0]["total"] - fp32.history[0]["total"]) < 0.05 * fp32.history[0]["total"]
     assert bf16.history[-1]["total"] < bf16.history[0]["total"]
+
+
+def test_extractors_and_losses_come_through_the_registration_hooks():
+    from artengine.plugins import style
+
+    found: dict[str, object] = {}
+    style.register_feature_extractors(register=lambda name, factory, **kw: found.setdefault(name, factory))
+    assert set(found) == {"vgg19", "vgg16", "vgg16-hed"}
+    assert all(isinstance(f, str) for f in found.values())  # lazy "module:attr": no torch at plugin import
+    registry = get_registry()
+    for name in found:
+        assert registry.get("feature-extractors", name).plugin == "artengine.plugins.style"
+    for name in ("content", "gram-style", "total-variation"):
+        assert registry.get("losses", name).plugin == "artengine.plugins.style"
