@@ -101,3 +101,18 @@ def test_fast_style_trains_on_a_folder_and_exports(tmp_path, image_folder):
         assert styled.shape == shape
         with torch.no_grad():
             assert np.abs(styled - module(photo).numpy()).max() <= 1e-4
+
+
+def test_fast_style_trainer_recipe_and_command_come_through_the_hooks():
+    from artengine.plugins import style
+    from artengine.registry import get_registry
+
+    recipes: dict[str, dict] = {}
+    style.register_recipes(register=lambda name, factory=None, **kw: recipes.setdefault(name, kw))
+    assert recipes["fast-style"]["trainer"] == "fast-style"
+    assert recipes["fast-style"]["settings"]["channels"] == 3
+    trainers: dict[str, object] = {}
+    style.register_trainers(register=lambda name, factory, **kw: trainers.setdefault(name, factory))
+    assert trainers == {"fast-style": "artengine.plugins.style.fast_trainer:FastStyleTrainer"}
+    assert get_registry().get("recipes", "fast-style").plugin == "artengine.plugins.style"
+    assert "style" in get_cli().commands  # added by register_commands
