@@ -100,7 +100,7 @@ def _weights(run_dir):
 
 
 def test_killed_run_resumes_from_its_last_checkpoint_and_matches_an_uninterrupted_run(tmp_path):
-    steps = 40
+    steps = 24
     ref = tmp_path / "ref"
     run_cli("train", "dcgan", *TINY, "--steps", str(steps), "--quiet", "--out", str(ref), check=True)
 
