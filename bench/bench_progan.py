@@ -47,8 +47,9 @@ def coverage(args: argparse.Namespace) -> dict:
         run = args.out / f"{recipe}-stacked-mnist"
         if run.exists() and not args.reuse:
             raise SystemExit(f"{run} exists: remove it or pass --reuse")
-        extra = growth_schedule(args.minutes) if recipe == "progan" else []
-        extra += [x for item in args.set_items for x in ("--set", item)]
+        extra = []
+        if recipe == "progan":
+            extra = growth_schedule(args.minutes) + [x for item in args.set_items for x in ("--set", item)]
         wall = 0.0 if (args.reuse and run.exists()) else train(recipe, run, args.minutes, extra)
         metrics = evaluate_run(run, samples=args.samples)
         config = json.loads((run / "config.json").read_text())
@@ -123,12 +124,14 @@ def memory(args: argparse.Namespace) -> dict:
     report = {"rss_before_mib": round(start, 1), "batch_sizes": list(trainer.schedule.batch_sizes),
               "per_resolution": {}}
     print(f"\npeak resident memory per resolution (MiB), before training: {start:.0f}")
-    print(f"{'res':>5} {'batch':>6} {'steps':>6} {'first':>8} {'last':>8} {'peak':>8}")
+    print(f"{'res':>5} {'batch':>6} {'steps':>6} {'first':>8} {'middle':>8} {'last':>8} {'peak':>8}")
     for (res, values), batch in zip(sorted(probe.by_stage.items()), trainer.schedule.batch_sizes, strict=False):
-        row = {"batch": batch, "steps": len(values), "first": round(values[0], 1), "last": round(values[-1], 1),
+        row = {"batch": batch, "steps": len(values), "first": round(values[0], 1),
+               "middle": round(values[len(values) // 2], 1), "last": round(values[-1], 1),
                "peak": round(max(values), 1)}
         report["per_resolution"][res] = row
-        print(f"{res:>5} {batch:>6} {row['steps']:>6} {row['first']:>8} {row['last']:>8} {row['peak']:>8}")
+        print(f"{res:>5} {batch:>6} {row['steps']:>6} {row['first']:>8} {row['middle']:>8} {row['last']:>8} "
+              f"{row['peak']:>8}")
     return report
 
 
@@ -144,7 +147,7 @@ def main() -> None:
     parser.add_argument("--phase-images", type=int, default=256, help="memory: images per phase")
     parser.add_argument("--batch-sizes", default="64,64,32,32", help="memory: batch per resolution")
     parser.add_argument("--set", dest="set_items", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra setting for the trained run(s), as artengine train --set")
+                        help="extra setting for the progan run(s), as artengine train --set")
     parser.add_argument("--out", type=Path, default=Path("bench/results/progan"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
