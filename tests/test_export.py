@@ -167,6 +167,16 @@ def test_trained_run_exports_through_cli_with_default_exporter(tmp_path, recipe)
     got = model.generate(z)
     assert got.shape == (3, model.channels, size, size)
     assert np.abs(got - want).max() <= 1e-4
+    if recipe == "dcgan":  # --no-ema exports the raw trained generator, a different network
+        raw = tmp_path / "raw.onnx"
+        res = runner.invoke(get_cli(), ["export", str(run), "--out", str(raw), "--no-ema", "--exporter", "torchscript"])
+        assert res.exit_code == 0, res.output
+        raw_module, _ = load_trainer(run).export_model(ema=False)
+        with torch.no_grad():
+            want_raw = raw_module(torch.from_numpy(z)).numpy()
+        got_raw = load_model(raw).generate(z)
+        assert np.abs(got_raw - want_raw).max() <= 1e-4
+        assert np.abs(want_raw - want).max() > 1e-5  # EMA (warm-up) and raw weights differ
 
 
 class _TorchScriptFormat:

@@ -261,10 +261,12 @@ class GanTrainer(Trainer):
         images = self.generate(self.fixed_z)
         return save_grid(images, self.run.samples_dir / f"{ckpt.checkpoint_name(self.step)}.png")
 
-    def export_model(self) -> tuple[nn.Module, dict[str, Any]]:
+    def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:
+        """The EMA generator (``ema=False``: the raw trained one) mapping z to images in [0, 1]."""
         import copy
 
-        module = GeneratorExport(copy.deepcopy(self.sampling_generator).float().eval()).cpu()
+        source = self.sampling_generator if ema else self.G
+        module = GeneratorExport(copy.deepcopy(source).float().eval()).cpu()
         meta = {
             "kind": "generator",
             "latent_dim": self.latent_dim,
