@@ -31,3 +31,20 @@ def _write_mixed_image_folder(root: Path) -> Path:
 def image_folder(tmp_path: Path) -> Path:
     """A folder of 6 readable images (png, JPG, webp, bmp, animated gif, transparent png) in sub-folders."""
     return _write_mixed_image_folder(tmp_path / "images")
+
+
+# ---------------------------------------------------------------- model fixtures
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx_model(tmp_path_factory):
+    """A small real generator exported to ONNX (``tiny.onnx``), shared by the runtime and render tests."""
+    import torch
+
+    from artengine.export.api import export_module
+    from tests.test_export import META, TinyGenerator
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-model") / "tiny.onnx"
+    export_module(TinyGenerator().eval(), META, path, options={"exporter": "torchscript"})
+    return path

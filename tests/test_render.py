@@ -14,19 +14,6 @@ from artengine.runtime import latent, load_model
 from artengine.runtime.images import to_uint8
 
 
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    import torch
-
-    from artengine.export.api import export_module
-    from tests.test_export import META, TinyGenerator
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("render") / "tiny.onnx"
-    export_module(TinyGenerator().eval(), META, path, options={"exporter": "torchscript"})
-    return path
-
-
 def _render_in_subprocess(args: list[str]) -> str:
     """Run the real CLI in a fresh interpreter; report whether torch got imported."""
     code = ("import sys\nfrom artengine.cli import main\n"
@@ -37,9 +24,9 @@ def _render_in_subprocess(args: list[str]) -> str:
     return out.stdout
 
 
-def test_render_cli_writes_grid_images_animations_without_torch(model_path, tmp_path):
+def test_render_cli_writes_grid_images_animations_without_torch(tiny_onnx_model, tmp_path):
     out = tmp_path / "r"
-    stdout = _render_in_subprocess(["render", str(model_path), "--out", str(out), "--n", "6", "--seed", "4",
+    stdout = _render_in_subprocess(["render", str(tiny_onnx_model), "--out", str(out), "--n", "6", "--seed", "4",
                                     "--interpolate", "3", "--frames", "4"])
     assert "TORCH False" in stdout
     grid = Image.open(out / "grid.png")
@@ -53,26 +40,26 @@ def test_render_cli_writes_grid_images_animations_without_torch(model_path, tmp_
     assert manifest["seed"] == 4 and len(manifest["images"]) == 6
 
 
-def test_each_png_regenerates_from_its_text_chunks(model_path, tmp_path):
+def test_each_png_regenerates_from_its_text_chunks(tiny_onnx_model, tmp_path):
     from artengine.render import render
 
-    render(model_path, tmp_path / "a", n=5, seed=11, truncation=0.7)
+    render(tiny_onnx_model, tmp_path / "a", n=5, seed=11, truncation=0.7)
     img = Image.open(tmp_path / "a" / "images" / "seed11-0003.png")
     text = img.text
-    assert text["artengine.model"] == model_path.name and text["artengine.index"] == "3"
-    model = load_model(model_path)
+    assert text["artengine.model"] == tiny_onnx_model.name and text["artengine.index"] == "3"
+    model = load_model(tiny_onnx_model)
     z = latent(int(text["artengine.seed"]), int(text["artengine.index"]), model.latent_dim,
                float(text["artengine.truncation"]))
     again = to_uint8(model.generate(z[None]))[0]
     assert np.array_equal(np.asarray(img.convert("RGB")), again)
 
 
-def test_same_seed_same_images(model_path, tmp_path):
+def test_same_seed_same_images(tiny_onnx_model, tmp_path):
     from artengine.render import render
 
-    render(model_path, tmp_path / "a", n=4, seed=2)
-    render(model_path, tmp_path / "b", n=4, seed=2)
-    render(model_path, tmp_path / "c", n=4, seed=3)
+    render(tiny_onnx_model, tmp_path / "a", n=4, seed=2)
+    render(tiny_onnx_model, tmp_path / "b", n=4, seed=2)
+    render(tiny_onnx_model, tmp_path / "c", n=4, seed=3)
     read = lambda d: (tmp_path / d / "grid.png").read_bytes()  # noqa: E731
     assert read("a") == read("b") and read("a") != read("c")
 
@@ -113,16 +100,16 @@ def test_render_rejects_non_model(tmp_path):
     assert res.exit_code != 0 and "not an artengine model" in res.output
 
 
-def test_no_singles_writes_only_the_sheet_with_readable_modes(model_path, tmp_path):
+def test_no_singles_writes_only_the_sheet_with_readable_modes(tiny_onnx_model, tmp_path):
     import os
     import stat
 
     from artengine.render import render
 
-    result = render(model_path, tmp_path / "s", n=4, singles=False, interpolate=2, frames=2, formats=("gif",))
+    result = render(tiny_onnx_model, tmp_path / "s", n=4, singles=False, interpolate=2, frames=2, formats=("gif",))
     assert result.images == [] and not (tmp_path / "s" / "images").exists()
     manifest = json.loads((tmp_path / "s" / "render.json").read_text())
-    assert manifest["model"] == str(model_path)
+    assert manifest["model"] == str(tiny_onnx_model)
     umask = os.umask(0)
     os.umask(umask)
     for name in ("grid.png", "render.json", result.animations[0]):

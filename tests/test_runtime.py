@@ -14,19 +14,6 @@ from artengine.errors import ModelFileError
 from artengine.runtime import interpolation_path, latent, latents, load_model, slerp
 
 
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    import torch
-
-    from artengine.export.api import export_module
-    from tests.test_export import META, TinyGenerator
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("runtime") / "tiny.onnx"
-    export_module(TinyGenerator().eval(), META, path, options={"exporter": "torchscript"})
-    return path
-
-
 def _identity_model(path, input_name="z", metadata=None):
     """A real, valid ONNX file that is not an artengine generator (or only pretends to be)."""
     graph = helper.make_graph(
@@ -40,9 +27,9 @@ def _identity_model(path, input_name="z", metadata=None):
     return path
 
 
-def test_runtime_never_imports_torch(model_path):
+def test_runtime_never_imports_torch(tiny_onnx_model):
     code = ("import sys\nfrom artengine.runtime import load_model, latents\n"
-            f"m = load_model({str(model_path)!r})\nimg = m.generate(latents(0, 3, m.latent_dim))\n"
+            f"m = load_model({str(tiny_onnx_model)!r})\nimg = m.generate(latents(0, 3, m.latent_dim))\n"
             "assert img.shape == (3, 3, 8, 8), img.shape\n"
             "print('torch' in sys.modules, sorted(k for k in sys.modules if k.startswith('torch'))[:3])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -50,8 +37,8 @@ def test_runtime_never_imports_torch(model_path):
     assert out.stdout.startswith("False"), out.stdout
 
 
-def test_loaded_model_exposes_contract(model_path):
-    model = load_model(model_path)
+def test_loaded_model_exposes_contract(tiny_onnx_model):
+    model = load_model(tiny_onnx_model)
     assert (model.kind, model.latent_dim, model.image_size, model.channels) == ("generator", 8, 8, 3)
     assert model.providers == ["CPUExecutionProvider"] and not model.conditional
     imgs = model.generate(latents(2, 70, 8), batch_size=32)  # batches are stitched back together
@@ -80,14 +67,14 @@ def test_wrong_inputs_are_refused(tmp_path):
         load_model(path)
 
 
-def test_cuda_provider_request_is_clear_when_absent(model_path):
+def test_cuda_provider_request_is_clear_when_absent(tiny_onnx_model):
     import onnxruntime as ort
 
     if "CUDAExecutionProvider" in ort.get_available_providers():
-        assert "CUDAExecutionProvider" in load_model(model_path, provider="cuda").providers
+        assert "CUDAExecutionProvider" in load_model(tiny_onnx_model, provider="cuda").providers
     else:
         with pytest.raises(Exception, match="no CUDA provider"):
-            load_model(model_path, provider="cuda")
+            load_model(tiny_onnx_model, provider="cuda")
 
 
 def test_latents_are_deterministic_and_independent_of_n():
@@ -107,7 +94,7 @@ def test_slerp_path_loops_through_keys():
     assert norms.min() > 0.8 * np.linalg.norm(keys, axis=1).min()
 
 
-def test_embed_example_matches_the_runtime(model_path, tmp_path):
+def test_embed_example_matches_the_runtime(tiny_onnx_model, tmp_path):
     """examples/embed_app.py (numpy + onnxruntime only) draws the same images as artengine's runtime."""
     from pathlib import Path
 
@@ -117,9 +104,9 @@ def test_embed_example_matches_the_runtime(model_path, tmp_path):
 
     script = Path(__file__).resolve().parents[1] / "examples" / "embed_app.py"
     out = tmp_path / "row.png"
-    proc = subprocess.run([sys.executable, str(script), str(model_path), str(out), "5"], capture_output=True,
+    proc = subprocess.run([sys.executable, str(script), str(tiny_onnx_model), str(out), "5"], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    expected = np.concatenate(list(to_uint8(load_model(model_path).generate(latents(5, 8, 8)))), axis=1)
+    expected = np.concatenate(list(to_uint8(load_model(tiny_onnx_model).generate(latents(5, 8, 8)))), axis=1)
     got = np.asarray(Image.open(out).convert("RGB"))
     assert got.shape == expected.shape and np.abs(got.astype(int) - expected).max() <= 1
