@@ -12,6 +12,7 @@ DEMO_RUN    ?= runs/demo
 DEMO_STYLE  ?= runs/style
 DEMO_MINUTES ?= 3
 DEMO_STYLE_SIZE ?= 256
+DEMO_STYLE_STEPS ?= 80
 
 .PHONY: demo clean-demo install test test-slow lint showcase clean help
 
@@ -40,7 +41,7 @@ demo: $(STAMP)
 	$(ART) eval $(DEMO_RUN) --samples 2000
 	$(ART) export $(DEMO_RUN) --out $(DEMO_RUN)/model.onnx
 	$(ART) render $(DEMO_RUN)/model.onnx --out $(DEMO_RUN)/render --n 64 --seed 0 --interpolate 4 --frames 16
-	$(ART) style astronaut starry-night --size $(DEMO_STYLE_SIZE) --out $(DEMO_STYLE)/astronaut-starry-night.png
+	$(ART) style astronaut starry-night --size $(DEMO_STYLE_SIZE) --steps $(DEMO_STYLE_STEPS) --out $(DEMO_STYLE)/astronaut-starry-night.png
 	$(ART) gallery build $(DEMO_RUN) $(DEMO_STYLE)/astronaut-starry-night.json --out gallery
 	@echo "demo: done. Open gallery/index.html in a browser."
 
