@@ -45,7 +45,8 @@ demo: $(STAMP)
 	$(ART) gallery build $(DEMO_RUN) $(DEMO_STYLE)/astronaut-starry-night.json --out gallery
 	@echo "demo: done. Open gallery/index.html in a browser."
 
-# The few small pictures the README shows, regenerated from the demo's run and style result.
+# The few small pictures the README shows, regenerated from the demo's run and style result
+# (the committed ones: `DEMO_STYLE_STEPS=200 make showcase`).
 showcase: demo
 	$(ART) render $(DEMO_RUN)/model.onnx --out gallery/showcase/emoji --n 64 --seed 0 --no-singles \
 		--interpolate 4 --frames 12 --format gif
