@@ -38,10 +38,17 @@ def gradient_penalty(discriminator: Callable[[Tensor], Tensor], real: Tensor, fa
     return (grad.float().flatten(1).norm(2, dim=1) - 1).pow(2).mean()
 
 
-class BceLoss:
-    """Non-saturating BCE, the DCGAN default."""
+class _BoundedLoss:
+    """Shared by the losses with no penalty term and a loss bounded below (so the balance rule applies)."""
 
     supports_balance = True
+
+    def penalty(self, discriminator: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+        return _zero(real)
+
+
+class BceLoss(_BoundedLoss):
+    """Non-saturating BCE, the DCGAN default."""
 
     def __init__(self, cfg=None):
         self.smoothing = float(getattr(cfg, "label_smoothing", 0.0))
@@ -55,14 +62,9 @@ class BceLoss:
     def g_loss(self, d_fake: Tensor) -> Tensor:
         return F.softplus(-d_fake).mean()  # BCE with target 1
 
-    def penalty(self, discriminator: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
-        return _zero(real)
 
-
-class HingeLoss:
+class HingeLoss(_BoundedLoss):
     """Hinge loss: D pushes real above +1 and fake below -1; G raises D(G(z))."""
-
-    supports_balance = True
 
     def __init__(self, cfg=None):
         pass
@@ -73,14 +75,9 @@ class HingeLoss:
     def g_loss(self, d_fake: Tensor) -> Tensor:
         return -d_fake.mean()
 
-    def penalty(self, discriminator: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
-        return _zero(real)
 
-
-class LsganLoss:
+class LsganLoss(_BoundedLoss):
     """Least squares: D regresses real to 1 and fake to 0, G regresses fake to 1 (halves as in the paper)."""
-
-    supports_balance = True
 
     def __init__(self, cfg=None):
         pass
@@ -90,9 +87,6 @@ class LsganLoss:
 
     def g_loss(self, d_fake: Tensor) -> Tensor:
         return 0.5 * (d_fake - 1.0).pow(2).mean()
-
-    def penalty(self, discriminator: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
-        return _zero(real)
 
 
 class WganGpLoss:
