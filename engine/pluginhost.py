@@ -140,12 +140,7 @@ class PluginHost:
     def call_each(self, hook_name: str, **kwargs: Any) -> None:
         """Call every implementation of ``hook_name`` separately, so one broken plugin
         is reported by name and the others still run."""
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in caller.get_hookimpls():  # registration order: built-ins first
-            try:
-                impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except Exception as exc:  # noqa: BLE001
-                self.report_error(impl.plugin_name, exc)
+        self.call_each_by_plugin(hook_name, lambda _plugin: kwargs)
 
     def call_each_by_plugin(self, hook_name: str, make_kwargs: Callable[[str], dict[str, Any]]) -> None:
         """Like :meth:`call_each`, with per-plugin arguments (e.g. a register callback that
