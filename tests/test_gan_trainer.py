@@ -186,6 +186,43 @@ def test_cli_train_then_eval_end_to_end(tmp_path):
         assert key in result
     assert any(r.get("event") == "eval" for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()))
 
+    # the exported model alone (no run directory) is evaluated through onnxruntime against its dataset
+    model = tmp_path / "digits.onnx"
+    res = runner.invoke(get_cli(), ["export", str(out), "--out", str(model)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(get_cli(), ["eval", str(model), "--samples", "200", "--out", str(tmp_path / "m.json")])
+    assert res.exit_code == 0, res.output
+    from_file = json.loads((tmp_path / "m.json").read_text())
+    assert from_file["dataset"] == "digits" and from_file["step"] == 3 and from_file["model"] == str(model)
+    assert from_file["diversity_real"] == result["diversity_real"]  # same real data, rebuilt from metadata
+    assert 1 <= from_file["modes_covered"] <= 10 and from_file["kl"] >= 0
+    assert abs(from_file["diversity"] - result["diversity"]) < 0.25 * result["diversity"] + 1e-6
+
+
+def test_cli_eval_of_a_file_that_is_not_a_model_is_clear(tmp_path):
+    from artengine.cli import get_cli
+
+    bogus = tmp_path / "notes.onnx"
+    bogus.write_text("not a model")
+    res = CliRunner().invoke(get_cli(), ["eval", str(bogus)])
+    assert res.exit_code != 0
+    assert "notes.onnx" in res.output and "Traceback" not in res.output
+
+
+def test_pacgan_packing_feeds_groups_of_images_to_the_discriminator(tmp_path):
+    trainer = tiny_trainer(tmp_path / "pac", steps=2, **{"trainer.pack": "2"})
+    assert trainer.fit() and trainer.step == 2
+    first = next(m for m in trainer.D.modules() if isinstance(m, torch.nn.Conv2d))
+    assert first.in_channels == 2 * trainer.channels  # two grey digits stacked on channels
+    assert trainer.D_train(torch.zeros(8, 1, 8, 8)).shape == (4,)  # one logit per pair
+
+
+def test_pacgan_pack_must_divide_the_batch(tmp_path):
+    from artengine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="trainer.pack=3 must divide batch_size=8"):
+        tiny_trainer(tmp_path / "pac3", steps=1, **{"trainer.pack": "3"}).fit()
+
 
 def test_cli_reports_bad_image_size_clearly(tmp_path):
     from artengine.cli import get_cli

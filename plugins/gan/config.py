@@ -25,6 +25,9 @@ class GanTrainerConfig:
         help="adaptive balance: skip the discriminator update while its loss is below this (0: off; "
              "in the loss's own units, ignored by wgan-gp)")
     r1_gamma: float = option(0.0, min=0.0, help="R1 penalty weight on real images (0: off)")
+    pack: int = option(1, min=1, max=16,
+                       help="PacGAN packing: D judges this many images at once, stacked on channels, so a "
+                            "generator that repeats itself is easy to spot (1: off; divides batch_size)")
     ema_beta: float = option(0.999, min=0.0, max=1.0, help="EMA of generator weights for samples/export (0: off)")
     ema_warmup: bool = option(True, help="ramp the EMA decay in over the first steps (min(beta, (1+t)/(10+t)))")
     grid_size: int = option(64, min=1, max=1024, help="images in the fixed-latent sample grid")

@@ -68,6 +68,20 @@ def save_grid(images: torch.Tensor, path: Path) -> Path:
     return atomic.write_bytes(path, buf.getvalue())
 
 
+class PackedDiscriminator(nn.Module):
+    """PacGAN (Lin et al. 2018): reshape ``[B, C, H, W]`` to ``[B/m, m*C, H, W]`` before D, so D scores
+    groups of m samples. A collapsed generator's groups look alike, unlike real ones; D learns to tell."""
+
+    def __init__(self, discriminator: nn.Module, pack: int):
+        super().__init__()
+        self.discriminator = discriminator
+        self.pack = pack
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        return self.discriminator(x.reshape(b // self.pack, self.pack * c, h, w))
+
+
 class GanTrainer(Trainer):
     """Two-phase GAN training with TTUR, n_critic, label smoothing, the balance rule, R1 and EMA."""
 
@@ -79,7 +93,9 @@ class GanTrainer(Trainer):
         self.image_size = int(self.config["image_size"])
         self.channels = run_channels(self)
         self.G = self.ctx.build("generator", image_size=self.image_size, channels=self.channels).to(self.device)
-        self.D = self.ctx.build("discriminator", image_size=self.image_size, channels=self.channels).to(self.device)
+        self.check_pack()
+        self.D = self.ctx.build("discriminator", image_size=self.image_size,
+                                channels=self.channels * cfg.pack).to(self.device)
         if self.config.get("channels_last"):
             self.G = self.G.to(memory_format=torch.channels_last)
             self.D = self.D.to(memory_format=torch.channels_last)
@@ -90,13 +106,23 @@ class GanTrainer(Trainer):
         fixed = torch.Generator().manual_seed(int(self.config["seed"]) * 7919 + 12345)
         self.fixed_z = torch.randn(cfg.grid_size, self.latent_dim, generator=fixed).to(self.device)
         self.latent_rng = self.generator_rng("latent", offset=1)
-        self.G_train, self.D_train = self.wrap_distributed(self.G), self.wrap_distributed(self.D)
+        packed = PackedDiscriminator(self.D, cfg.pack) if cfg.pack > 1 else self.D
+        self.G_train, self.D_train = self.wrap_distributed(self.G), self.wrap_distributed(packed)
         self.opt_g = self.make_optimizer(self.G, cfg.lr_g, (cfg.beta1_g, cfg.beta2_g))
         self.opt_d = self.make_optimizer(self.D, cfg.lr_d, (cfg.beta1_d, cfg.beta2_d))
         self.scaler_g = grad_scaler(self.device, self.precision)
         self.scaler_d = grad_scaler(self.device, self.precision)
         if not self.inference:
             self.stream = self.make_stream()
+
+    def check_pack(self) -> None:
+        """PacGAN groups whole batches: say so up front rather than fail inside a reshape."""
+        pack, batch = self.cfg.pack, int(self.config.get("batch_size") or 0)
+        if pack > 1 and batch % pack:
+            from artengine.errors import ConfigError
+
+            raise ConfigError(f"trainer.pack={pack} must divide batch_size={batch}: "
+                              f"choose a batch size that is a multiple of {pack}")
 
     def make_optimizer(self, net: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
         fused = self.device.type == "cuda"
