@@ -1,4 +1,4 @@
-"""`artengine eval RUN_DIR`: measure mode collapse of a trained generator."""
+"""`artengine eval RUN_DIR|MODEL.onnx`: measure mode collapse of a trained generator."""
 
 from __future__ import annotations
 
@@ -6,20 +6,31 @@ import click
 
 
 @click.command("eval")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("target", metavar="RUN_DIR|MODEL.onnx", type=click.Path(exists=True))
 @click.option("--samples", type=click.IntRange(min=100), default=26000, show_default=True,
               help="Generated images to classify (26,000 is the PacGAN/VEEGAN protocol).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the evaluation latents.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def eval_command(run_dir: str, samples: int, device: str, seed: int, as_json: bool) -> None:
-    """Evaluate RUN_DIR's latest checkpoint: modes covered, KL to uniform and classifier Frechet distance
-    (digits, mnist, stacked-mnist) and a diversity score for any dataset. Writes RUN_DIR/eval.json."""
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the result as JSON to this file (a run directory always gets eval.json).")
+def eval_command(target: str, samples: int, device: str, seed: int, as_json: bool, out: str | None) -> None:
+    """Evaluate a run's latest checkpoint, or an exported generator (.onnx, through onnxruntime):
+    modes covered, KL to uniform and classifier Frechet distance (digits, mnist, stacked-mnist) and a
+    diversity score for any dataset. For a run directory the result goes to RUN_DIR/eval.json and
+    its metrics.jsonl."""
     import json
+    from pathlib import Path
 
-    from ..evaluation.evaluate import evaluate_run, print_log
+    from .. import atomic
+    from ..evaluation.evaluate import evaluate_model_file, evaluate_run, print_log
 
-    result = evaluate_run(run_dir, samples=samples, device=device, seed=seed, log=print_log)
+    if Path(target).is_dir():
+        result = evaluate_run(target, samples=samples, device=device, seed=seed, log=print_log)
+    else:
+        result = evaluate_model_file(target, samples=samples, seed=seed, provider=device, log=print_log)
+    if out:
+        atomic.write_json(out, result)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return

@@ -171,6 +171,39 @@ def evaluate_run(run_dir: str | Path, *, samples: int = 26000, device: str = "cp
                      **{k: v for k, v in result.items() if isinstance(v, (int, float)) and k != "step"}})
     return result
 
+def evaluate_model_file(path: str | Path, *, samples: int = 26000, seed: int = 0, provider: str = "cpu",
+                        registry=None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Evaluate an exported generator (an artengine ONNX file) through onnxruntime, against the dataset
+    named in its metadata: the same numbers as :func:`evaluate_run`, for a model without its run."""
+    import json
+
+    import numpy as np
+
+    from ..runtime import load_model
+
+    model = load_model(path, provider=provider)
+    if model.kind != "generator":
+        raise ArtengineError(f"{Path(path).name} is an {model.kind} model; eval measures generators "
+                             "(latents -> images), e.g. a file from `artengine export` of a GAN run")
+    meta = model.metadata
+    name = meta.get("dataset")
+    if not name:
+        raise ArtengineError(f"{Path(path).name} does not say which dataset it was trained on (no "
+                             "artengine.dataset metadata), so there is nothing to compare it with")
+    config = json.loads(meta.get("config") or "{}")
+    values = {k: v for k, v in (config.get("dataset") or {}).items() if k != "name"}
+    rng = np.random.default_rng(seed)
+
+    def sample(n: int) -> torch.Tensor:
+        z = rng.standard_normal((n, model.latent_dim), dtype=np.float32)
+        labels = rng.integers(0, int(meta.get("num_classes") or 1), n) if model.conditional else None
+        return torch.from_numpy(model.generate(z, labels, batch_size=250))
+
+    result = evaluate_generator(sample, name, samples=samples, image_size=model.image_size,
+                                channels=model.channels, dataset_values=values, registry=registry, log=log)
+    return {"model": str(path), "dataset": name, "step": int(meta.get("step") or 0),
+            "recipe": meta.get("recipe"), **{k: v for k, v in result.items() if k != "dataset"}}
+
 
 def print_log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
