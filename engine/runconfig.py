@@ -47,6 +47,9 @@ class RunSettings:
     channels_last: bool = option(False, help="use channels-last memory format (faster with bf16)")
     sample_every: int = option(500, min=0, help="write a sample grid every N steps (0: only at the end)")
     checkpoint_every: int = option(500, min=0, help="checkpoint every N steps (0: only at the end)")
+    eval_every: int = option(0, min=0, help="measure mode coverage and diversity every N steps into "
+                             "metrics.jsonl (0: off; `artengine eval` measures after training)")
+    eval_samples: int = option(5000, min=100, help="generated images per evaluation during training")
     log_every: int = option(10, min=1, help="append to metrics.jsonl every N steps")
     keep_checkpoints: int = option(2, min=1, help="how many recent checkpoints to keep")
 

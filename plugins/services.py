@@ -48,6 +48,33 @@ def on_step_end(trainer, step, metrics):
     every = int(cfg.get("checkpoint_every", 0))
     if every and step % every == 0:
         trainer.save_checkpoint()
+    every = int(cfg.get("eval_every", 0))
+    if every and step % every == 0:
+        _evaluate(trainer, bar)
+
+
+def _evaluate(trainer, bar) -> None:
+    """Mode coverage and diversity of the generator so far, as an ``eval`` line of metrics.jsonl:
+    watching coverage climb (or fall) is how a user sees mode collapse while it happens."""
+    if trainer.ctx.rank != 0 or getattr(trainer, "_eval_unsupported", False):
+        return
+    from artengine.errors import ArtengineError
+    from artengine.evaluation.evaluate import eval_record, evaluate_trainer
+
+    try:
+        result = evaluate_trainer(trainer, samples=int(trainer.config.get("eval_samples", 5000)),
+                                  real=trainer.ctx.dataset)
+    except ArtengineError as exc:  # e.g. an image-to-image trainer: say it once, keep training
+        trainer._eval_unsupported = True
+        print(f"warning: eval_every is ignored: {exc}", file=sys.stderr)
+        return
+    trainer.run.log_metrics(eval_record(result))
+    shown = ", ".join(f"{k} {result[k]}" for k in ("modes_covered", "kl", "diversity_ratio") if k in result)
+    line = f"eval at step {result['step']}: {shown}" + (" (collapse warning)" if result["collapse_warning"] else "")
+    if bar is not None:
+        bar.write(line, file=sys.stderr)
+    elif not trainer.ctx.quiet:
+        print(line, file=sys.stderr)
 
 
 @hookimpl

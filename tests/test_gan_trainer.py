@@ -199,6 +199,28 @@ def test_cli_train_then_eval_end_to_end(tmp_path):
     assert abs(from_file["diversity"] - result["diversity"]) < 0.25 * result["diversity"] + 1e-6
 
 
+def test_eval_every_logs_mode_coverage_during_training_and_eval_takes_a_checkpoint(tmp_path):
+    from artengine.cli import get_cli
+
+    out = tmp_path / "run"
+    runner = CliRunner()
+    res = runner.invoke(get_cli(), ["train", "dcgan", "--data", "digits", "--steps", "4", "--image-size", "8",
+                                    "--batch-size", "8", "--out", str(out), "--quiet",
+                                    "--set", "eval_every=2", "--set", "eval_samples=200",
+                                    "--set", "checkpoint_every=2",
+                                    *[x for k, v in TINY.items() if "every" not in k for x in ("--set", f"{k}={v}")]])
+    assert res.exit_code == 0, res.output
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in records if r.get("event") == "eval"]
+    assert [r["step"] for r in evals] == [2, 4]
+    assert all(1 <= r["modes_covered"] <= 10 and r["samples"] == 200 and "diversity_ratio" in r for r in evals)
+
+    res = runner.invoke(get_cli(), ["eval", str(out), "--samples", "200", "--checkpoint", "step-000000002",
+                                    "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "eval.json").read_text())["step"] == 2
+
+
 def test_cli_eval_of_a_file_that_is_not_a_model_is_clear(tmp_path):
     from artengine.cli import get_cli
 

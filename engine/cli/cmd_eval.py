@@ -12,9 +12,12 @@ import click
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the evaluation latents.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--checkpoint", default=None,
+              help="For a run: the checkpoint to evaluate, e.g. step-000002000 (default: the latest).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also write the result as JSON to this file (a run directory always gets eval.json).")
-def eval_command(target: str, samples: int, device: str, seed: int, as_json: bool, out: str | None) -> None:
+def eval_command(target: str, samples: int, device: str, seed: int, as_json: bool, checkpoint: str | None,
+                 out: str | None) -> None:
     """Evaluate a run's latest checkpoint, or an exported generator (.onnx, through onnxruntime):
     modes covered, KL to uniform and classifier Frechet distance (digits, mnist, stacked-mnist) and a
     diversity score for any dataset. For a run directory the result goes to RUN_DIR/eval.json and
@@ -26,7 +29,8 @@ def eval_command(target: str, samples: int, device: str, seed: int, as_json: boo
     from ..evaluation.evaluate import evaluate_model_file, evaluate_run, print_log
 
     if Path(target).is_dir():
-        result = evaluate_run(target, samples=samples, device=device, seed=seed, log=print_log)
+        result = evaluate_run(target, samples=samples, device=device, seed=seed, checkpoint=checkpoint,
+                              log=print_log)
     else:
         result = evaluate_model_file(target, samples=samples, seed=seed, provider=device, log=print_log)
     if out:

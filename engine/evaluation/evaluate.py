@@ -141,16 +141,18 @@ def evaluate_generator(sample_fn: SampleFn, dataset_name: str, *, samples: int =
     return result
 
 
-def evaluate_run(run_dir: str | Path, *, samples: int = 26000, device: str = "cpu", seed: int = 0,
-                 registry=None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Evaluate a run's latest checkpoint (through its trainer's ``export_model``), write ``eval.json``
-    into the run directory and append an ``eval`` record to ``metrics.jsonl``."""
-    from ..training.precision import pick_device
-    from ..training.trainer import load_trainer
-
-    dev = pick_device(device)
-    trainer = load_trainer(run_dir, device=str(dev), registry=registry)
-    module, meta = trainer.export_model()
+def evaluate_trainer(trainer, *, samples: int = 26000, seed: int = 0, real: ImageDataset | None = None,
+                     registry=None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Evaluate a trainer's current sampling generator (through its ``export_model``): the numbers
+    of :func:`evaluate_generator`, plus the step and recipe. Used after training and during it."""
+    try:
+        module, meta = trainer.export_model()
+    except TypeError as exc:  # the base Trainer: nothing to export
+        raise ArtengineError(f"{exc}; eval measures generators") from None
+    if meta.get("kind", "generator") != "generator":
+        raise ArtengineError(f"eval measures generators (latents -> images); this run trains an "
+                             f"{meta['kind']} model")
+    dev = trainer.device
     module = module.to(dev).eval()
     gen = torch.Generator(device=dev).manual_seed(seed)
     latent_dim = int(meta["latent_dim"])
@@ -158,18 +160,36 @@ def evaluate_run(run_dir: str | Path, *, samples: int = 26000, device: str = "cp
     def sample(n: int) -> torch.Tensor:
         return module(torch.randn(n, latent_dim, generator=gen, device=dev))
 
-    config = trainer.config
-    ds = dict(config.get("dataset") or {})
+    ds = dict(trainer.config.get("dataset") or {})
     name = ds.pop("name", meta.get("dataset"))
     result = evaluate_generator(sample, name, samples=samples, image_size=int(meta["image_size"]),
-                                channels=int(meta["channels"]), dataset_values=ds, registry=registry, log=log)
-    result = {"dataset": name, "step": int(meta.get("step", trainer.step)), "recipe": meta.get("recipe"),
-              **{k: v for k, v in result.items() if k != "dataset"}}
+                                channels=int(meta["channels"]), dataset_values=ds, real=real,
+                                registry=registry, log=log)
+    return {"dataset": name, "step": int(meta.get("step", trainer.step)), "recipe": meta.get("recipe"),
+            **{k: v for k, v in result.items() if k != "dataset"}}
+
+
+def eval_record(result: dict[str, Any]) -> dict[str, Any]:
+    """The numeric part of a result, as an ``"event": "eval"`` line of metrics.jsonl."""
+    return {"step": result["step"], "event": "eval",
+            **{k: v for k, v in result.items() if isinstance(v, (int, float)) and k != "step"}}
+
+
+def evaluate_run(run_dir: str | Path, *, samples: int = 26000, device: str = "cpu", seed: int = 0,
+                 checkpoint: str | None = None, registry=None,
+                 log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Evaluate a run's latest (or the named) checkpoint, write ``eval.json`` into the run
+    directory and append an ``eval`` record to ``metrics.jsonl``."""
+    from ..training.precision import pick_device
+    from ..training.trainer import load_trainer
+
+    trainer = load_trainer(run_dir, device=str(pick_device(device)), registry=registry, checkpoint=checkpoint)
+    result = evaluate_trainer(trainer, samples=samples, seed=seed, registry=registry, log=log)
     run = RunDir(run_dir)
     run.write_json("eval.json", result)
-    run.log_metrics({"step": result["step"], "event": "eval",
-                     **{k: v for k, v in result.items() if isinstance(v, (int, float)) and k != "step"}})
+    run.log_metrics(eval_record(result))
     return result
+
 
 def evaluate_model_file(path: str | Path, *, samples: int = 26000, seed: int = 0, provider: str = "cpu",
                         registry=None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
