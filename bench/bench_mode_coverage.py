@@ -24,6 +24,8 @@ VARIANTS: dict[str, list[str]] = {
     "mbstd": ["discriminator.minibatch_stddev=true"],
     "hinge": ["loss=hinge"],
     "lsgan": ["loss=lsgan"],
+    "pack2": ["trainer.pack=2"],
+    "pack4": ["trainer.pack=4"],
 }
 
 
@@ -48,7 +50,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=26000)
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variants", default="default,no-balance,no-ema,mbstd,hinge")
+    parser.add_argument("--variants", default="default,no-balance,no-ema,mbstd,hinge,pack2")
     parser.add_argument("--out", default="runs/bench-modes")
     args = parser.parse_args()
 
