@@ -239,6 +239,22 @@ def test_pacgan_packing_feeds_groups_of_images_to_the_discriminator(tmp_path):
     assert trainer.D_train(torch.zeros(8, 1, 8, 8)).shape == (4,)  # one logit per pair
 
 
+def test_linear_lr_decay_follows_the_budget(tmp_path):
+    trainer = tiny_trainer(tmp_path / "decay", steps=4, **{"trainer.lr_decay": "linear",
+                                                             "trainer.lr_decay_start": "0.5"})
+    trainer.fit()
+    records = [json.loads(line) for line in (tmp_path / "decay/metrics.jsonl").read_text().splitlines()]
+    assert [r["lr_scale"] for r in records if "lr_scale" in r] == [1.0, 1.0, 1.0, 0.5]  # step 4 starts at 3/4
+    lr_g, lr_d = trainer.cfg.lr_g, trainer.cfg.lr_d
+    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(0.5 * lr_g)
+    assert trainer.opt_d.param_groups[0]["lr"] == pytest.approx(0.5 * lr_d)
+    assert trainer.progress() == 1.0 and trainer.lr_scale() == 0.0
+
+    plain = tiny_trainer(tmp_path / "plain", steps=2)
+    plain.fit()
+    assert plain.lr_scale() == 1.0 and plain.opt_g.param_groups[0]["lr"] == plain.cfg.lr_g
+
+
 def test_pacgan_pack_must_divide_the_batch(tmp_path):
     from artengine.errors import ConfigError
 

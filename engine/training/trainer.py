@@ -201,15 +201,23 @@ class Trainer:
                 self._broken_listeners.add(impl.plugin_name)
                 host.report_error(impl.plugin_name, exc)
 
-    def budget_done(self) -> bool:
+    def progress(self) -> float | None:
+        """How much of the training budget is spent, 0..1 (the furthest of steps, epochs and
+        minutes); None when the run has no budget. Schedules (e.g. learning-rate decay) use it."""
         c = self.config
-        if c.get("steps") and self.step >= c["steps"]:
-            return True
+        parts = []
+        if c.get("steps"):
+            parts.append(self.step / c["steps"])
         if c.get("epochs") and self.stream is not None:
             done = self.stream.epoch + self.stream.position / max(1, len(self.stream) * self.stream.batch_size)
-            if done >= c["epochs"]:
-                return True
-        return bool(c.get("minutes") and self.elapsed >= 60.0 * c["minutes"])
+            parts.append(done / c["epochs"])
+        if c.get("minutes"):
+            parts.append(self.elapsed / (60.0 * c["minutes"]))
+        return min(1.0, max(parts)) if parts else None
+
+    def budget_done(self) -> bool:
+        done = self.progress()
+        return done is not None and done >= 1.0
 
     def fit(self) -> str:
         """Train until the budget is spent; returns why it stopped."""

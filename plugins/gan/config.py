@@ -17,6 +17,10 @@ class GanTrainerConfig:
     beta2_g: float = option(0.999, min=0.0, max=1.0, help="Adam beta2 of the generator")
     beta1_d: float = option(0.5, min=0.0, max=1.0, help="Adam beta1 of the discriminator")
     beta2_d: float = option(0.999, min=0.0, max=1.0, help="Adam beta2 of the discriminator")
+    lr_decay: str = option("none", choices=("none", "linear"),
+                           help="linear: both learning rates fall linearly to 0 over the end of the budget "
+                                "(steps, epochs or minutes), which calms the late swings between modes")
+    lr_decay_start: float = option(0.5, min=0.0, max=1.0, help="fraction of the budget where the decay begins")
     n_critic: int = option(1, min=1, max=100, help="discriminator steps per generator step")
     label_smoothing: float = option(0.0, min=0.0, max=0.5,
                                     help="one-sided label smoothing: real target 1 - this (BCE and LSGAN)")

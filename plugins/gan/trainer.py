@@ -149,8 +149,25 @@ class GanTrainer(Trainer):
     def autocast(self):
         return autocast(self.device, self.precision)
 
+    def lr_scale(self) -> float:
+        """The learning-rate multiplier now: 1, or a linear fall to 0 after ``lr_decay_start``
+        of the budget (needs a budget: steps, epochs or minutes)."""
+        cfg = self.cfg
+        done = self.progress() if cfg.lr_decay == "linear" else None
+        if done is None or done <= cfg.lr_decay_start:
+            return 1.0
+        return max(0.0, 1.0 - (done - cfg.lr_decay_start) / max(1e-9, 1.0 - cfg.lr_decay_start))
+
+    def apply_lr_scale(self) -> float:
+        scale = self.lr_scale()
+        for opt, base in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = base * scale
+        return scale
+
     def train_step(self) -> dict[str, float]:
         log_norms = (self.step + 1) % int(self.config.get("log_every", 10)) == 0
+        scale = self.apply_lr_scale()
         stats: dict[str, torch.Tensor] = {}
         for _ in range(self.cfg.n_critic):
             real, _ = self.stream.next()
@@ -163,6 +180,8 @@ class GanTrainer(Trainer):
         skipped = metrics.pop("d_skipped", 0.0)
         metrics["d_skips"] = float(self.d_skips)
         metrics["d_skipped"] = skipped
+        if self.cfg.lr_decay != "none":
+            metrics["lr_scale"] = scale
         return metrics
 
     def discriminator_step(self, real: torch.Tensor, log_norms: bool = False) -> dict[str, torch.Tensor]:
