@@ -216,8 +216,7 @@ def evaluate_model_file(path: str | Path, *, samples: int = 26000, seed: int = 0
 
     def sample(n: int) -> torch.Tensor:
         z = rng.standard_normal((n, model.latent_dim), dtype=np.float32)
-        labels = rng.integers(0, int(meta.get("num_classes") or 1), n) if model.conditional else None
-        return torch.from_numpy(model.generate(z, labels, batch_size=250))
+        return torch.from_numpy(model.generate(z, batch_size=250))
 
     result = evaluate_generator(sample, name, samples=samples, image_size=model.image_size,
                                 channels=model.channels, dataset_values=values, registry=registry, log=log)
