@@ -48,11 +48,13 @@ def _extra_args_as_set(args: list[str]) -> dict[str, str]:
 @click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
               help="Override any setting: trainer.lr_g=1e-4, generator=NAME, loss=hinge ...")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Clear the earlier run in --out (its checkpoints, samples, "
+              "metrics) and start over; other files stay.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_items: tuple[str, ...],
-                  resume: bool, dry_run: bool, quiet: bool, **cli_values) -> None:
+                  resume: bool, overwrite: bool, dry_run: bool, quiet: bool, **cli_values) -> None:
     """Train RECIPE (see `artengine list recipes`) into a run directory.
 
     Unknown --name VALUE options set the trainer's own settings (--style FILE).
@@ -62,14 +64,18 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     from ..registry import get_registry
     from ..runconfig import budget_given, resolve
     from ..rundir import RunDir
+    from ..training.distributed import is_main
 
     registry = get_registry()
     set_values = {**_extra_args_as_set(ctx.args), **parse_set(set_items)}
     file_values = load_toml(config_file) if config_file else None
     out = cli_values.get("out")
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other", hint="continue the run, or start it over")
     if resume:
         if not out:
             raise ConfigError("--resume needs --out RUN_DIR")
+        RunDir(out, writer=is_main()).check_free()
         saved = RunDir(out).read_config()
         from ..runconfig import SECTIONS, TOP_LEVEL
 
@@ -82,12 +88,10 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
         return
     if not budget_given(resolved):
         raise ConfigError("say how long to train: --steps N, --epochs N or --minutes M")
-    run = RunDir(resolved["out"])
-    if run.exists() and not resume and any(run.checkpoints_dir.glob("step-*.json")):
-        raise ConfigError(
-            f"{resolved['out']!r} already holds a run with checkpoints",
-            hint="add --resume to continue it, or choose another --out (nothing was overwritten)",
-        )
+    run = RunDir(resolved["out"], writer=is_main())  # rank 0 checks, locks and writes
+    run.check_free()
+    if not resume:
+        run.check_new_run(overwrite=overwrite)
     from ..provenance import library_versions
     from ..training.trainer import TrainContext
 
@@ -98,6 +102,9 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     resolved["versions"] = library_versions(registry, resolved["plugins"])
     resolved["resolved_device"] = str(tctx.device)
     resolved["resolved_precision"] = tctx.precision
+    tctx.run.lock()
+    if overwrite:
+        tctx.run.clear()
     tctx.run.write_config(resolved)
     name, values = tctx.section("trainer")
     trainer = registry.get("trainers", name).build(values, ctx=tctx)
