@@ -12,6 +12,8 @@ from ..errors import ArtengineError, ModelFileError
 
 PREFIX = "artengine."
 INPUTS = {"generator": "z", "image-to-image": "content"}
+#: the most bytes one run's output may take (a crafted model could ask for terabytes)
+MAX_OUTPUT_BYTES = 4 << 30
 
 
 def providers_for(provider: str) -> list[str]:
@@ -63,6 +65,7 @@ class Model:
     def _check_io(self) -> None:
         inputs = {i.name: i for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
+        image_out = {o.name: o for o in self.session.get_outputs()}.get("image")
         want = INPUTS[self.kind]
         if want not in inputs or "image" not in outputs:
             raise _not_ours(self.path, f"a {self.kind} needs input {want!r} and output 'image', "
@@ -80,8 +83,36 @@ class Model:
             self.latent_dim = dim
         else:
             self.latent_dim = 0
-        self.image_size = int(self.metadata.get("image_size") or 0)
-        self.channels = int(self.metadata.get("channels") or 3)
+        try:
+            self.image_size = int(self.metadata.get("image_size") or 0)
+            self.channels = int(self.metadata.get("channels") or 3)
+        except ValueError:
+            raise _not_ours(self.path, "artengine.image_size / artengine.channels are not numbers") from None
+        self._check_declared_output(list(image_out.shape))
+
+    def _check_declared_output(self, shape: list) -> None:
+        """The declared shape of ``image`` must be able to meet the contract: [batch, C, H, W]."""
+        if len(shape) != 4:
+            raise _not_ours(self.path, f"output 'image' has rank {len(shape)} ({shape}); "
+                                       "the contract is [batch, channels, height, width]")
+        if isinstance(shape[1], int) and shape[1] != self.channels:
+            raise _not_ours(self.path, f"output 'image' has {shape[1]} channels, metadata says {self.channels}")
+        if self.kind == "generator" and self.image_size:
+            fixed = [d for d in shape[2:] if isinstance(d, int)]
+            if any(d != self.image_size for d in fixed):
+                raise _not_ours(self.path, f"output 'image' is {shape[2:]}, metadata says image_size "
+                                           f"{self.image_size}")
+
+    def _check_output(self, out: np.ndarray, batch: int, size: tuple[int, int] | None) -> np.ndarray:
+        """What the model returned must match the contract for this batch, or nothing is written."""
+        shape = list(out.shape)
+        want = [batch, self.channels, *(size or ["H", "W"])]
+        if (out.ndim != 4 or shape[0] != batch or shape[1] != self.channels
+                or (size is not None and tuple(shape[2:]) != tuple(size))):
+            raise ModelFileError(f"{str(self.path)!r} returned an image of shape {shape} for a batch of "
+                                 f"{batch}; its contract says {want}",
+                                 hint="the file is damaged or was not written by `artengine export`; export it again")
+        return out
 
     @property
     def providers(self) -> list[str]:
@@ -92,7 +123,19 @@ class Model:
         return self.path.stem
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(self.session.run(["image"], feeds)[0], dtype=np.float32)
+        """One session run; onnxruntime failures (e.g. a model allocating terabytes) name the file."""
+        try:
+            out = self.session.run(["image"], feeds)[0]
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+            reason = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
+            raise ModelFileError(f"onnxruntime failed running {str(self.path)!r}: {reason}",
+                                 hint="a model from `artengine export` runs within its metadata contract; "
+                                      "export it again, or render fewer images at once") from None
+        if not isinstance(out, np.ndarray) or out.dtype.kind not in "fiu":
+            raise ModelFileError(f"{str(self.path)!r} returned {type(out).__name__}, not an image tensor")
+        if out.nbytes > MAX_OUTPUT_BYTES:
+            raise ModelFileError(f"{str(self.path)!r} returned {out.nbytes / 2**30:.1f} GiB for one batch")
+        return np.asarray(out, dtype=np.float32)
 
     def generate(self, z: np.ndarray, label: np.ndarray | None = None, *, batch_size: int = 64) -> np.ndarray:
         """Images float32 ``[n, C, H, W]`` in [0, 1] for latents ``z`` ``[n, latent_dim]``."""
@@ -108,14 +151,16 @@ class Model:
             feeds: dict[str, Any] = {"z": z[start:start + batch_size]}
             if self.conditional:
                 feeds["label"] = np.asarray(label, dtype=np.int64)[start:start + batch_size]
-            chunks.append(self.run(feeds))
+            size = (self.image_size, self.image_size) if self.image_size else None
+            chunks.append(self._check_output(self.run(feeds), len(feeds["z"]), size))
         return np.concatenate(chunks) if chunks else np.zeros((0, self.channels, 0, 0), np.float32)
 
     def stylize(self, images: np.ndarray) -> np.ndarray:
         """Image-to-image: float32 ``[n, 3, H, W]`` in [0, 1] -> the model's output images."""
         if self.kind != "image-to-image":
             raise ArtengineError(f"{self.path.name} is a generator; it takes latents, not images")
-        return self.run({"content": np.asarray(images, dtype=np.float32)})
+        images = np.asarray(images, dtype=np.float32)
+        return self._check_output(self.run({"content": images}), len(images), None)
 
 
 def load_model(path: str | Path, *, provider: str = "cpu", threads: int = 0) -> Model:
