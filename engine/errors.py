@@ -51,5 +51,7 @@ class RunInUseError(ArtengineError):
     """Another process is writing into the same run directory."""
 
 
-class OutputError(ArtengineError):
-    """An output path cannot be written (read-only, under a file, disk full)."""
+class OutputError(ArtengineError, OSError):
+    """An output path cannot be written (read-only, under a file, disk full).
+
+    Also an OSError, so code that handles failed writes keeps working."""

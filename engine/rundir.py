@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import atomic, runlock
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ConfigError, OutputError
 
 #: what artengine itself writes into a run folder: all that ``--overwrite`` ever removes
 RUN_FILES = ("config.json", "metrics.jsonl", "eval.json", runlock.LOCK_NAME)
@@ -50,6 +50,11 @@ def config_problem(config: Any) -> str | None:
         if isinstance(value, (int, float)) and value < 0:
             return f"{key!r} must not be negative, got {value}"
     return None
+
+
+def _step_of(record: dict[str, Any]) -> int:
+    step = record.get("step", 0)
+    return step if isinstance(step, int) and not isinstance(step, bool) else 0
 
 
 class RunDir:
@@ -88,9 +93,11 @@ class RunDir:
             runlock.check_free(self.path)
 
     def lock(self) -> None:
-        """Hold the run's lock from now until this process exits (rank 0 only)."""
-        if self.writer:
+        """Hold the run's lock from now until this process exits (rank 0 only); on taking it,
+        clear the temp files a killed writer left behind."""
+        if self.writer and not runlock.held(self.path):
             runlock.acquire(self.path)
+            atomic.remove_stale_temps(self.path)
 
     def create(self) -> None:
         if self.writer:
@@ -175,18 +182,24 @@ class RunDir:
         if not self.writer:
             return
         self.lock()
-        with open(self.metrics_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, default=float) + "\n")
+        try:
+            with open(self.metrics_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record, default=float) + "\n")
+        except OSError as exc:
+            raise OutputError(f"cannot append to {str(self.metrics_path)!r}: {exc.strerror or exc}",
+                              hint="free some space, then --resume (checkpoints are kept)") from None
 
     def read_metrics(self) -> list[dict[str, Any]]:
         if not self.metrics_path.is_file():
             return []
         rows = []
-        for line in self.metrics_path.read_text(encoding="utf-8").splitlines():
+        for line in self.metrics_path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line torn by a kill
+            if isinstance(row, dict):
+                rows.append(row)
         return rows
 
     def truncate_metrics(self, after_step: int) -> None:
@@ -194,7 +207,7 @@ class RunDir:
         if not self.writer or not self.metrics_path.is_file():
             return
         self.lock()
-        keep = [r for r in self.read_metrics() if int(r.get("step", 0)) <= after_step]
+        keep = [r for r in self.read_metrics() if _step_of(r) <= after_step]
         atomic.write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in keep))
 
     # -- other outputs -----------------------------------------------------

@@ -111,3 +111,9 @@ def release(run: str | Path) -> None:
 
 def held(run: str | Path) -> bool:
     return str(Path(run).resolve()) in _held
+
+
+def release_all() -> None:
+    """Give back every lock this process holds (for apps and tests that run many commands in one process)."""
+    for key in list(_held):
+        release(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -124,10 +125,17 @@ class Model:
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         """One session run; onnxruntime failures (e.g. a model allocating terabytes) name the file."""
+        quiet = ort.RunOptions()
+        quiet.log_severity_level = 4  # the error below says it once, without onnxruntime's log lines
         try:
-            out = self.session.run(["image"], feeds)[0]
+            out = self.session.run(["image"], feeds, quiet)[0]
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
-            reason = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
+            text = str(exc).strip()
+            asked = re.search(r"Failed to allocate memory for requested buffer of size (\d+)", text)
+            if asked:
+                reason = f"it asked for {int(asked.group(1)) / 2**30:,.0f} GiB of memory"
+            else:
+                reason = text.splitlines()[-1][-300:] if text else type(exc).__name__
             raise ModelFileError(f"onnxruntime failed running {str(self.path)!r}: {reason}",
                                  hint="a model from `artengine export` runs within its metadata contract; "
                                       "export it again, or render fewer images at once") from None
