@@ -42,7 +42,6 @@ def invoke(*args: str) -> Result:
     Cheaper than a subprocess; the run locks it took are given back afterwards, as a process exit would."""
     from click.testing import CliRunner
 
-    from artengine import runlock
     from artengine.cli import get_cli
 
     try:
@@ -52,8 +51,16 @@ def invoke(*args: str) -> Result:
     try:
         result = runner.invoke(get_cli(), list(args), catch_exceptions=False)
     finally:
-        runlock.release_all()
+        _release_locks()
     return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def _release_locks() -> None:
+    try:
+        from artengine import runlock
+    except ImportError:  # a checkout from before run locking (the tests are also run against it)
+        return
+    runlock.release_all()
 
 
 def start_training(out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:

@@ -12,24 +12,13 @@ import signal
 
 import pytest
 
-from .helpers_cli import run_cli
 from .helpers_runs import TINY, folder_hash, invoke, start_training, wait_for
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    """A finished 6-step run with checkpoints at steps 3 and 6."""
-    out = tmp_path_factory.mktemp("runs") / "run"
-    run_cli("train", "dcgan", *TINY, "--steps", "6", "--set", "checkpoint_every=3", "--out", str(out), check=True)
-    assert sorted(p.name for p in (out / "checkpoints").glob("step-*.json")) == [
-        "step-000000003.json", "step-000000006.json"]
-    return out
-
-
 @pytest.fixture
-def run_copy(trained_run, tmp_path):
+def run_copy(tiny_run, tmp_path):
     dest = tmp_path / "run"
-    shutil.copytree(trained_run, dest)
+    shutil.copytree(tiny_run, dest)
     return dest
 
 

@@ -82,6 +82,7 @@ def style_command(content: str, styles: tuple[str, ...], out: str, size: int, st
 
     from artengine import config as cfg
     from artengine.registry import get_registry
+    from artengine.writable import ensure_writable_file
 
     from . import images as im
     from .gatys import StyleJob, save_outputs, stylize
@@ -89,6 +90,7 @@ def style_command(content: str, styles: tuple[str, ...], out: str, size: int, st
     out_path = Path(out)
     if out_path.suffix.lower() != ".png":
         raise ConfigError(f"--out {out!r} must end in .png")
+    ensure_writable_file(out_path)  # before minutes of optimizing, not after
     settings = cfg.build(StyleSettings, {
         "features": features, "weights": weights or "", "pooling": pooling,
         "content_layers": _names(content_layers, CONTENT_LAYERS), "style_layers": _names(style_layers, STYLE_LAYERS),
