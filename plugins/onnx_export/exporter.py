@@ -21,10 +21,11 @@ import numpy as np
 import onnx
 import torch
 
-from .. import atomic
-from ..runtime.controls import ExtraInput, parse_extra_inputs
+from artengine import atomic
+from artengine.export.errors import ExportError
+from artengine.runtime.controls import ExtraInput, parse_extra_inputs
+
 from .config import OnnxExportConfig
-from .errors import ExportError
 from .quantize import quantize_model
 from .rewrite import for_int8
 from .verify import ort_session, run_ort

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import onnx
 
-from ..runtime.controls import parse_extra_inputs
+from artengine.export.errors import ExportError
+from artengine.runtime.controls import parse_extra_inputs
+
 from .config import OnnxExportConfig
-from .errors import ExportError
 from .verify import ort_session, run_ort
 
 
