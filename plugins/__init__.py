@@ -12,4 +12,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "artengine.plugins.gan",
     "artengine.plugins.dcgan",
     "artengine.plugins.progan",
+    "artengine.plugins.tensorboard",
 )
