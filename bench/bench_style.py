@@ -14,6 +14,11 @@ one warm-up evaluation. Also: bf16 autocast + channels-last vs fp32 (speed and q
 style network at 512x512 through onnxruntime.
 
     .venv/bin/python bench/bench_style.py --size 512 --evals 3
+    .venv/bin/python bench/bench_style.py --quick                   # smoke run
+    .venv/bin/python bench/bench_style.py --skip gatys,fast --quality-size 256 --quality-steps 50 --pictures docs/images
+
+On a CPU with native bf16 (AMX / AVX512-BF16) or CUDA, the artengine-vs-plain comparison also runs in bf16
+(autocast + channels-last, the path `artengine style --precision auto` picks there).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def _rss_mb() -> float:
@@ -140,8 +146,9 @@ def subprocess_variant(variant: str, size: int, evals: int, precision: str, devi
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bf16_quality(size: int, steps: int) -> dict:
-    """The same short L-BFGS run in fp32 and bf16: final losses and mean pixel difference."""
+def bf16_quality(size: int, steps: int, pictures: str | None = None) -> dict:
+    """The same short L-BFGS run in fp32 and bf16: final losses, pixel differences, and (``pictures``:
+    a folder) the two results side by side."""
     from artengine.plugins.style import images as im
     from artengine.plugins.style.configs import StyleSettings
     from artengine.plugins.style.gatys import StyleJob, stylize
@@ -158,6 +165,13 @@ def bf16_quality(size: int, steps: int) -> dict:
         images[precision] = result.image
     out["mean_abs_pixel_diff"] = float((images["fp32"] - images["bf16"]).abs().mean())
     out["max_abs_pixel_diff"] = float((images["fp32"] - images["bf16"]).abs().max())
+    if pictures:
+        import torch
+
+        path = Path(pictures) / f"gatys-fp32-vs-bf16-{size}px-{steps}steps.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        im.to_pil(torch.cat([images["fp32"], images["bf16"]], dim=-1)).save(path)
+        out["picture"] = str(path)
     return out
 
 
@@ -180,7 +194,9 @@ def fast_style_onnx(size: int, runs: int, width: int) -> dict:
             warnings.simplefilter("ignore")
             torch.onnx.export(module, (torch.rand(1, 3, 64, 64),), path, input_names=["image"],
                               output_names=["out"], dynamic_axes={"image": axes, "out": axes}, dynamo=False)
-        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        from artengine.runtime.model import session_options
+
+        session = ort.InferenceSession(path, session_options(), providers=["CPUExecutionProvider"])
         x = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
         session.run(None, {"image": x})
         times = []
@@ -202,27 +218,48 @@ def main() -> None:
     p.add_argument("--quality-steps", type=int, default=10)
     p.add_argument("--fast-runs", type=int, default=5)
     p.add_argument("--skip", default="", help="comma list of sections to skip: gatys,bf16,quality,fast")
+    p.add_argument("--pictures", help="quality: write the fp32 and bf16 results side by side into this folder")
+    p.add_argument("--quick", action="store_true", help="smoke run: 64 px, 1 evaluation, 2 quality steps")
     p.add_argument("--_variant", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args._variant:
         print(json.dumps(run_variant(args._variant, args.size, args.evals, args.precision, args.device)))
         return
+    if args.quick:
+        args.size = args.bf16_size = args.quality_size = 64
+        args.evals, args.quality_steps, args.fast_runs = 1, 2, 1
     skip = set(args.skip.split(","))
-    report: dict = {"threads": os.environ.get("OMP_NUM_THREADS", "default"), "load_avg": os.getloadavg()}
+    import machine_info
+    import torch
+
+    from artengine.training.precision import native_bf16
+
+    print(machine_info.line(args.device), file=sys.stderr)
+    native = native_bf16(torch.device(args.device))
+    report: dict = {"machine": machine_info.describe(args.device), "native_bf16": native,
+                    "threads": os.environ.get("OMP_NUM_THREADS", "default"), "load_avg": os.getloadavg()}
+    # the plain loop at each precision the hardware runs natively (bf16 only with AMX/AVX512-BF16 or CUDA)
+    precisions = ("fp32", "bf16") if native else ("fp32",)
     if "gatys" not in skip:
-        rows = [subprocess_variant(v, args.size, args.evals, "fp32", args.device)
-                for v in ("artengine", "plain", "plain-cached")]
-        report["gatys_fp32"] = rows
-        ours = rows[0]["s_per_eval"]
-        report["speedup_vs_plain"] = round(rows[1]["s_per_eval"] / ours, 2)
-        report["speedup_vs_plain_cached"] = round(rows[2]["s_per_eval"] / ours, 2)
+        for prec in precisions:
+            rows = [subprocess_variant(v, args.size, args.evals, prec, args.device)
+                    for v in ("artengine", "plain", "plain-cached")]
+            report[f"gatys_{prec}"] = rows
+            ours = rows[0]["s_per_eval"]
+            report[f"speedup_vs_plain_{prec}"] = round(rows[1]["s_per_eval"] / ours, 2)
+            report[f"speedup_vs_plain_cached_{prec}"] = round(rows[2]["s_per_eval"] / ours, 2)
     if "bf16" not in skip:
-        report["bf16_vs_fp32"] = [subprocess_variant("artengine", args.bf16_size, args.evals, prec, args.device)
-                                  for prec in ("fp32", "bf16")]
+        size = args.size if native else args.bf16_size  # emulated bf16 is slow: a smaller size without AMX
+        rows = [subprocess_variant("artengine", size, args.evals, prec, args.device) for prec in ("fp32", "bf16")]
+        report["bf16_vs_fp32"] = rows
+        report["bf16_speedup"] = round(rows[0]["s_per_eval"] / rows[1]["s_per_eval"], 2)
+        if not native:
+            report["bf16_note"] = "no native bf16 here: bf16 is emulated, so this row says nothing about AMX"
     if "quality" not in skip:
-        report["bf16_quality"] = bf16_quality(args.quality_size, args.quality_steps)
+        report["bf16_quality"] = bf16_quality(args.quality_size, args.quality_steps, args.pictures)
     if "fast" not in skip:
-        report["fast_style_onnxruntime"] = [fast_style_onnx(512, args.fast_runs, w) for w in (16, 32)]
+        report["fast_style_onnxruntime"] = [fast_style_onnx(args.size if args.quick else 512, args.fast_runs, w)
+                                            for w in (16, 32)]
     report["load_avg_after"] = os.getloadavg()
     print(json.dumps(report, indent=2))
 

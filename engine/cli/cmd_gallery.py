@@ -28,7 +28,8 @@ def build_command(sources, out, n, seed, interpolate, frames, photos, provider, 
     from ..gallery import build_gallery
 
     index = build_gallery(list(sources) or ["runs"], out, n=n, seed=seed, interpolate=interpolate, frames=frames,
-                          photos=photos, provider=provider, title=title)
+                          photos=photos, provider=provider, title=title,
+                          warn=lambda text: click.echo(text, err=True))
     click.echo(f"wrote {index} (open it in a browser)")
 
 

@@ -1,4 +1,8 @@
-"""HTML pieces: one page template, escaped tables and figures. Every value goes through :func:`esc`."""
+"""HTML pieces: the page template and the widgets (lightbox images, timeline, before/after, tables).
+
+Every value goes through :func:`esc`; scripts and styles are files in ``assets/`` copied into the
+site, so pages open from the file system with nothing fetched from anywhere.
+"""
 
 from __future__ import annotations
 
@@ -6,50 +10,63 @@ import html
 import json
 from typing import Any
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#fafafa;color:#222}
-header{background:#1d2330;color:#fff;padding:14px 24px}header a{color:#9cf}
-main{padding:16px 24px;max-width:1200px}h1{margin:0;font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:16px}
-.card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px;text-decoration:none;color:inherit}
-.card img{width:100%;image-rendering:pixelated;border-radius:4px;background:#eee}
-.kind{font-size:.8em;color:#666}figure{display:inline-block;margin:0 16px 16px 0;vertical-align:top}
-figure img{max-width:520px;image-rendering:pixelated;border:1px solid #ddd;background:#fff}
-figcaption{font-size:.85em;color:#555;max-width:520px}
-table{border-collapse:collapse;font-size:.9em;background:#fff}td,th{border:1px solid #ddd;padding:3px 8px;
-text-align:left;vertical-align:top}th{background:#f0f0f0}pre{background:#fff;border:1px solid #ddd;
-padding:8px;overflow:auto;max-height:400px;font-size:.8em}.credit{background:#fff8e0;border:1px solid #eed;
-padding:8px;border-radius:6px}.charts svg{margin:0 12px 12px 0;background:#fff;border:1px solid #ddd}
-img.photo{image-rendering:auto}#image-check.broken{background:#fdd;color:#900;padding:8px}
-"""
-
-#: Marks broken images in the page itself, so a user (and the browser test) sees them.
-IMAGE_CHECK = """
-<div id="image-check" data-state="pending"></div>
-<script>
-window.addEventListener('load', function () {
-  var imgs = Array.prototype.slice.call(document.images), broken = [];
-  imgs.forEach(function (img) { if (!img.complete || img.naturalWidth === 0) broken.push(img.getAttribute('src')); });
-  var box = document.getElementById('image-check');
-  box.setAttribute('data-state', 'done');
-  box.setAttribute('data-total', String(imgs.length));
-  box.setAttribute('data-broken', String(broken.length));
-  if (broken.length) { box.className = 'broken'; box.textContent = 'Broken images: ' + broken.join(', '); }
-});
-</script>
-"""
+ASSETS = ("gallery.css", "gallery.js")
 
 
 def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def page(title: str, body: str, *, home: str | None = "index.html") -> str:
-    nav = f'<a href="{esc(home)}">&larr; gallery</a> &middot; ' if home else ""
+def page(title: str, body: str, *, home: str | None = "index.html", lede: str = "") -> str:
+    nav = f'<nav><a href="{esc(home)}">&larr; all works</a></nav>' if home else ""
+    lede_html = f'<p class="lede">{esc(lede)}</p>' if lede else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-            f"<header>{nav}<h1>{esc(title)}</h1></header><main>{body}{IMAGE_CHECK}</main></body></html>\n")
+            f'<link rel="icon" href="data:,"><title>{esc(title)}</title>'
+            f'<link rel="stylesheet" href="assets/gallery.css"></head><body>'
+            f'<header>{nav}<h1>{esc(title)}</h1>{lede_html}</header><main>{body}'
+            f'<div id="image-check" data-state="pending"></div></main>'
+            f'<script src="assets/gallery.js"></script></body></html>\n')
+
+
+def image(src: str, alt: str, *, caption: str = "", pixelated: bool = True, width: int | None = None,
+          lightbox: bool = True, cls: str = "") -> str:
+    """An ``<img>``; ``pixelated`` for generator outputs, ``lightbox`` opens it large with ``caption``."""
+    classes = " ".join(c for c in ("px" if pixelated else "", cls) if c)
+    attrs = f' class="{esc(classes)}"' if classes else ""
+    if lightbox:
+        attrs += f' data-lb="1" data-caption="{esc(caption or alt)}"'
+    if width:
+        attrs += f' width="{int(width)}"'
+    return f'<img src="{esc(src)}" alt="{esc(alt)}" loading="eager"{attrs}>'
+
+
+def figure(src: str, caption: str, *, pixelated: bool = True, details: str = "", width: int | None = None) -> str:
+    """A captioned image that opens in the lightbox with ``details`` (seed, model, settings)."""
+    full = f"{caption}\n{details}" if details else caption
+    return (f"<figure>{image(src, caption, caption=full, pixelated=pixelated, width=width)}"
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def compare(before: str, after: str, *, before_label: str, after_label: str) -> str:
+    """A before/after slider: ``before`` under ``after``; dragging moves the seam."""
+    return (f'<div class="compare"><img src="{esc(before)}" alt="{esc(before_label)}">'
+            f'<img class="after" src="{esc(after)}" alt="{esc(after_label)}"><div class="bar"></div>'
+            f'<span class="tag l">{esc(before_label)}</span><span class="tag r">{esc(after_label)}</span>'
+            f'<input type="range" min="0" max="100" value="50" aria-label="before / after"></div>')
+
+
+def timeline(frames: list[str], steps: list[int], *, animation: str | None = None) -> str:
+    """The sample grids over training steps: a slider to scrub, a button to play."""
+    last = len(frames) - 1
+    first = image(frames[last], f"samples at step {steps[last]}",
+                  caption=f"samples at step {steps[last]} (the same latents at every step)")
+    anim = (f'<figure>{image(animation, "training animation", caption="the samples over training")}'
+            f"<figcaption>the same latents over {len(frames)} sample grids</figcaption></figure>") if animation else ""
+    return (f'<div class="hero"><div class="timeline" data-frames="{esc(json.dumps(frames))}" '
+            f'data-steps="{esc(json.dumps(steps))}">{first}<div class="controls"><button type="button">play'
+            f'</button><input type="range" min="0" max="{last}" value="{last}" aria-label="training step">'
+            f'<span class="step">step {esc(steps[last])}</span></div></div>{anim}</div>')
 
 
 def table(rows: dict[str, Any] | list[tuple[str, Any]], header: tuple[str, str] | None = None) -> str:
@@ -67,14 +84,17 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def figure(src: str, caption: str, *, alt: str | None = None, width: int | None = None) -> str:
-    w = f' width="{int(width)}"' if width else ""
-    return (f'<figure><img src="{esc(src)}" alt="{esc(alt or caption)}" loading="eager"{w}>'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
-
-
 def json_block(obj: Any) -> str:
     return f"<pre>{esc(json.dumps(obj, indent=2, sort_keys=True, default=str))}</pre>"
+
+
+def folded(title: str, body: str) -> str:
+    """Reference material (configs, versions) kept out of the way at the bottom of a page."""
+    return f"<details><summary>{esc(title)}</summary>{body}</details>"
+
+
+def bullets(lines: list[str]) -> str:
+    return "<ul class=\"words\">" + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
 def credit(info: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Training curves as inline SVG (no JavaScript, no external files)."""
+"""Training and evaluation curves as inline SVG (no JavaScript, no external files)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,43 @@ from typing import Any
 
 from .html import esc
 
-SKIP = {"step", "epoch", "time", "elapsed", "wall", "images", "kimg", "lr", "timestamp"}
+#: bookkeeping numbers that are not curves
+SKIP = {"step", "epoch", "time", "elapsed", "wall", "images", "kimg", "timestamp", "samples", "num_modes",
+        "eval_seconds", "classifier_heldout_accuracy", "classifier_confidence_real", "diversity_real"}
+#: readable names for the series artengine's trainers and evaluations log
+LABELS = {"loss_g": "generator loss", "loss_d": "discriminator loss", "aug_p": "augmentation probability p",
+          "kid": "KID (eval, lower is better)", "kl": "KL of the class mix (eval, lower is better)",
+          "modes_covered": "modes covered (eval)", "diversity_ratio": "variety vs real data (eval)",
+          "fid_classifier": "Fréchet distance, classifier features (eval)", "images_per_s": "images per second",
+          "classifier_confidence": "classifier confidence (eval)", "d_real": "D score on real images",
+          "d_fake": "D score on generated images"}
 
 
-def series(rows: list[dict[str, Any]], limit: int = 8) -> dict[str, list[tuple[float, float]]]:
-    """Numeric metrics by name -> [(step, value)], losses first, at most ``limit`` series."""
+def series(rows: list[dict[str, Any]], limit: int = 16) -> dict[str, list[tuple[float, float]]]:
+    """Every numeric series by name -> [(step, value)]: losses first, then the other training
+    numbers (e.g. augmentation p), then evaluation lines (``event: eval``, e.g. KL, KID) as
+    ``eval NAME``. Constant series are left out: a flat line says nothing."""
     found: dict[str, list[tuple[float, float]]] = {}
     for i, row in enumerate(rows):
         x = row.get("step", i)
-        if not isinstance(x, (int, float)):
+        if not isinstance(x, (int, float)) or isinstance(x, bool):
+            continue
+        prefix = "eval " if row.get("event") == "eval" else ""
+        if row.get("event") not in (None, "eval"):
             continue
         for key, value in row.items():
             if key in SKIP or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
             if math.isfinite(value):
-                found.setdefault(key, []).append((float(x), float(value)))
-    names = sorted(found, key=lambda k: (0 if "loss" in k else 1, k))
-    return {k: found[k] for k in names[:limit] if len(found[k]) >= 2}
+                found.setdefault(prefix + key, []).append((float(x), float(value)))
+    useful = {k: v for k, v in found.items() if len(v) >= 2 and len({y for _, y in v}) > 1}
+    names = sorted(useful, key=lambda k: (k.startswith("eval "), "loss" not in k, k))
+    return {k: useful[k] for k in names[:limit]}
+
+
+def label(name: str) -> str:
+    key = name.removeprefix("eval ")
+    return LABELS.get(key, name.replace("_", " "))
 
 
 def _downsample(points: list[tuple[float, float]], n: int = 400) -> list[tuple[float, float]]:
@@ -47,8 +67,8 @@ def curve(name: str, points: list[tuple[float, float]], width: int = 360, height
     coords = " ".join(f"{left + (x - x0) / (x1 - x0) * pw:.1f},{top + (1 - (y - y0) / (y1 - y0)) * ph:.1f}"
                       for x, y in pts)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(name)}">'
-            f'<text x="{left}" y="14" font-size="12" font-family="sans-serif">{esc(name)} '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(label(name))}">'
+            f'<text x="{left}" y="14" font-size="12" font-family="sans-serif">{esc(label(name))} '
             f'(last {esc(f"{ys[-1]:.4g}")})</text>'
             f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#ccc"/>'
             f'<text x="{left - 4}" y="{top + 8}" font-size="10" text-anchor="end" font-family="sans-serif">'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,49 @@ def providers_for(provider: str) -> list[str]:
     raise ArtengineError(f"unknown provider {provider!r}; use cpu, cuda or auto")
 
 
+def usable_cores() -> int:
+    """Physical cores among the CPUs this process may run on (taskset, cpusets). onnxruntime's own
+    default counts all the machine's physical cores, which oversubscribes a container given fewer;
+    hyper-threads share a core's vector units, so they are not counted twice."""
+    try:
+        allowed = os.sched_getaffinity(0)
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+    cores, cpu, package = set(), None, "0"
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key == "processor":
+                    cpu = int(value)
+                elif key == "physical id":
+                    package = value
+                elif key == "core id" and cpu in allowed:
+                    cores.add((package, value))
+    except (OSError, ValueError):
+        cores = set()
+    return max(1, min(len(cores) or len(allowed), len(allowed)))
+
+
+def session_options(threads: int = 0) -> ort.SessionOptions:
+    """How every artengine session is built. bench/bench_render.py ``--sessions`` compares it side by
+    side with the alternatives (no thread spinning, lower graph optimization levels, no memory arena,
+    fewer threads); none was faster on the 2-core AVX2 machine it ran on (loaded). Set explicitly rather
+    than left to defaults that may change: full graph optimization (constant folding, fusions, the NCHWc
+    conv layout), the CPU memory arena and memory patterns (a batch reuses the previous one's buffers),
+    one intra-op pool with a thread per usable core, sequential execution (a generator is one chain)."""
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.enable_cpu_mem_arena = True
+    opts.enable_mem_pattern = True
+    opts.intra_op_num_threads = threads if threads > 0 else usable_cores()
+    opts.inter_op_num_threads = 1
+    return opts
+
+
 def _not_ours(path: Path, why: str) -> ModelFileError:
     return ModelFileError(f"{str(path)!r} is not an artengine model: {why}",
                           hint="export one with `artengine export RUN_DIR --out model.onnx`")
@@ -41,12 +85,8 @@ class Model:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelFileError(f"model file {str(self.path)!r} does not exist")
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = threads
         try:
-            self.session = ort.InferenceSession(str(self.path), sess_options=opts,
+            self.session = ort.InferenceSession(str(self.path), sess_options=session_options(threads),
                                                 providers=providers_for(provider))
         except ArtengineError:
             raise

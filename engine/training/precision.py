@@ -1,4 +1,5 @@
-"""Devices and autocast: bf16 on CPUs with AMX/AVX512-BF16 and on CUDA, fp16 + scaler elsewhere."""
+"""Devices and autocast. ``auto`` precision: bf16 on CUDA that has it and on CPUs with AMX or
+AVX512-BF16, fp16 (with a gradient scaler) on older CUDA, fp32 on other CPUs (emulated bf16 is slower)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,19 @@ def autocast(device: torch.device, precision: str):
 def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
     """A gradient scaler that is active only for fp16."""
     return torch.amp.GradScaler(device.type, enabled=(precision == "fp16"))
+
+
+def native_bf16(device: torch.device) -> bool:
+    """True where bf16 matrix work runs natively: CUDA cards with bf16, CPUs with AMX or AVX512-BF16.
+    Elsewhere (AVX2-only CPUs) bf16 is emulated and slower than fp32."""
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_bf16()
+
+
+def precision_reason(device: torch.device) -> str:
+    """Why ``auto`` picks what it picks here, for the first line a command prints."""
+    if device.type == "cuda":
+        return f"CUDA {torch.cuda.get_device_name(device)}" + ("" if native_bf16(device) else " without bf16")
+    caps = torch.backends.cpu.get_cpu_capability()
+    return f"CPU {caps}, " + ("native bf16 (AMX/AVX512-BF16)" if native_bf16(device) else "no native bf16")

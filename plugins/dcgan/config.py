@@ -17,6 +17,8 @@ class DcganGeneratorConfig:
     upsample: str = option("transposed", choices=("transposed", "nearest"),
                            help="transposed convolutions (DCGAN) or nearest upsample + 3x3 conv (no checkerboard)")
     batch_norm: bool = option(True, help="batch norm after every hidden stage")
+    tileable: bool = option(False, help="circular padding in every upsampling conv: images tile seamlessly "
+                            "(the trainer rolls real images so they wrap around too)")
 
 
 @dataclass
@@ -30,3 +32,4 @@ class DcganDiscriminatorConfig:
     spectral_norm: bool = option(False, help="spectral normalization on every convolution")
     minibatch_stddev: bool = option(False, help="append a minibatch standard deviation channel at 4x4")
     mbstd_group: int = option(4, min=1, max=256, help="group size of the minibatch stddev statistic")
+    tileable: bool = option(False, help="circular padding: judge images as tiles, seams included")

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from artengine.errors import ConfigError
+from artengine.plugins.gan.layers import MinibatchStdDev
 
 from .config import DcganDiscriminatorConfig, DcganGeneratorConfig
 
@@ -36,9 +37,25 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def _up(cin: int, cout: int, mode: str, bias: bool) -> nn.Module:
+class CircularConvTranspose2d(nn.ConvTranspose2d):
+    """``ConvTranspose2d(k=4, s=2, p=1)`` on a torus: wrap one pixel around, run the transposed conv
+    unpadded, crop 3 pixels per side. Same size and weights as the plain layer, but a periodic
+    input gives a periodic output, so the image tiles without a seam."""
+
+    def __init__(self, cin: int, cout: int, bias: bool):
+        super().__init__(cin, cout, 4, 2, 0, bias=bias)
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        y = super().forward(nn.functional.pad(x, (1, 1, 1, 1), mode="circular"))
+        return y[:, :, 3:-3, 3:-3]
+
+
+def _up(cin: int, cout: int, mode: str, bias: bool, circular: bool = False) -> nn.Module:
     if mode == "nearest":
-        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, cout, 3, 1, 1, bias=bias))
+        conv = nn.Conv2d(cin, cout, 3, 1, 1, bias=bias, padding_mode="circular" if circular else "zeros")
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv)
+    if circular:
+        return CircularConvTranspose2d(cin, cout, bias)
     return nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=bias)
 
 
@@ -52,40 +69,22 @@ class DcganGenerator(nn.Module):
         self.latent_dim = cfg.latent_dim
         self.image_size = image_size
         self.channels = channels
+        self.tileable = cfg.tileable
         widths = [min(cfg.width * 2 ** k, cfg.max_width) for k in range(n - 1, -1, -1)]  # 4x4 ... S/2
         bn = cfg.batch_norm
         layers: list[nn.Module] = [nn.ConvTranspose2d(cfg.latent_dim, widths[0], 4, 1, 0, bias=not bn)]
         layers += [nn.BatchNorm2d(widths[0])] if bn else []
         layers.append(nn.ReLU(True))
         for cin, cout in zip(widths[:-1], widths[1:], strict=True):
-            layers.append(_up(cin, cout, cfg.upsample, bias=not bn))
+            layers.append(_up(cin, cout, cfg.upsample, bias=not bn, circular=cfg.tileable))
             layers += [nn.BatchNorm2d(cout)] if bn else []
             layers.append(nn.ReLU(True))
-        layers += [_up(widths[-1], channels, cfg.upsample, bias=True), nn.Tanh()]
+        layers += [_up(widths[-1], channels, cfg.upsample, bias=True, circular=cfg.tileable), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         dcgan_init(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z.reshape(z.shape[0], -1, 1, 1))
-
-
-class MinibatchStddev(nn.Module):
-    """Appends the mean standard deviation over groups of samples as one channel (Karras et al. 2018):
-    a batch of near-identical fakes stands out, so D can punish mode collapse."""
-
-    def __init__(self, group: int = 4):
-        super().__init__()
-        self.group = group
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        g = min(self.group, b)
-        while b % g:
-            g -= 1
-        y = x.float().reshape(g, -1, c, h, w)
-        y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # [B/g]
-        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w).to(x.dtype)
-        return torch.cat([x, y], dim=1)
 
 
 class DcganDiscriminator(nn.Module):
@@ -97,14 +96,16 @@ class DcganDiscriminator(nn.Module):
         n = stages_for(image_size)
         widths = [min(cfg.width * 2 ** k, cfg.max_width) for k in range(n)]  # S/2 ... 4x4
         bn = cfg.norm == "batch"
-        layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        self.tileable = cfg.tileable
+        pad = "circular" if cfg.tileable else "zeros"
+        layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1, padding_mode=pad), nn.LeakyReLU(0.2, True)]
         for cin, cout in zip(widths[:-1], widths[1:], strict=True):
-            layers.append(nn.Conv2d(cin, cout, 4, 2, 1, bias=not bn))
+            layers.append(nn.Conv2d(cin, cout, 4, 2, 1, bias=not bn, padding_mode=pad))
             layers += [nn.BatchNorm2d(cout)] if bn else []
             layers.append(nn.LeakyReLU(0.2, True))
         last = widths[-1]
         if cfg.minibatch_stddev:
-            layers.append(MinibatchStddev(cfg.mbstd_group))
+            layers.append(MinibatchStdDev(cfg.mbstd_group))
             last += 1
         self.features = nn.Sequential(*layers)
         self.head = nn.Conv2d(last, 1, 4, 1, 0)

@@ -62,8 +62,9 @@ _DEFAULTS = StyleSettings()
 @click.option("--snapshot-every", type=click.IntRange(0), default=0, show_default=True,
               help="Save a PNG every N iterations into OUT_snapshots/.")
 @click.option("--no-animation", is_flag=True, help="Do not write the OUT.gif animation.")
-@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="bf16 autocast with channels-last (fast on CPUs with AMX and on GPUs).")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
+              help="bf16 autocast with channels-last (fast on CPUs with AMX and on GPUs); auto: bf16 where the "
+                   "hardware runs it natively, fp32 elsewhere.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -89,6 +90,14 @@ def style_command(content: str, styles: tuple[str, ...], out: str, size: int, st
     out_path = Path(out)
     if out_path.suffix.lower() != ".png":
         raise ConfigError(f"--out {out!r} must end in .png")
+    if precision == "auto":
+        from artengine.training.precision import native_bf16, pick_device, precision_reason
+
+        target = pick_device(device)
+        precision = "bf16" if native_bf16(target) else "fp32"
+        if not quiet:
+            click.echo(f"precision: {precision}{' + channels-last' if precision == 'bf16' else ''} (auto: "
+                       f"{precision_reason(target)})", err=True)
     settings = cfg.build(StyleSettings, {
         "features": features, "weights": weights or "", "pooling": pooling,
         "content_layers": _names(content_layers, CONTENT_LAYERS), "style_layers": _names(style_layers, STYLE_LAYERS),

@@ -1,0 +1,155 @@
+"""A folder of the user's own images, searched recursively.
+
+Images are resized (shorter side) and centre-cropped to the training size. When
+all of them fit in a quarter of the RAM they are decoded once, in parallel, and
+kept in memory; otherwise each one is decoded when the trainer asks for it.
+Files that cannot be read are skipped with one warning that counts them.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from artengine.datasets.base import DatasetInfo, ImageDataset
+from artengine.errors import DatasetError
+
+from .config import PROVENANCE, FolderConfig
+from .images import GRAY_MODES, WHITE, decode_square, thread_map
+from .tensors import memory_budget
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"})
+
+
+class DatasetWarning(UserWarning):
+    """Some of a dataset's files were skipped."""
+
+
+def find_images(root: Path) -> list[Path]:
+    """Every image file under ``root`` (sorted, hidden files and folders left out).
+
+    Symlinked folders are followed, each real folder once (a link loop ends there).
+    """
+    found = []
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                found.append(Path(dirpath) / name)
+    return sorted(found)
+
+
+def _probe_mode(path: Path) -> str | None:
+    """The image mode read from the file header, or None when it is not a readable image."""
+    try:
+        with Image.open(path) as img:
+            return img.mode
+    except Exception:  # noqa: BLE001 - PIL raises many types for broken files
+        return None
+
+
+def _warn_skipped(root: Path, skipped: list[Path]) -> None:
+    if not skipped:
+        return
+    names = ", ".join(str(p.relative_to(root)) for p in skipped[:2])
+    more = f" and {len(skipped) - 2} more" if len(skipped) > 2 else ""
+    # attributed to the folder itself (not to a line of artengine), so it prints as
+    # "/the/folder:0: DatasetWarning: skipped 2 unreadable image file(s): a.png, b.jpg"
+    warnings.warn_explicit(f"skipped {len(skipped)} unreadable image file(s): {names}{more}",
+                           DatasetWarning, filename=str(root), lineno=0)
+
+
+class StreamedFolder(ImageDataset):
+    """Image files too many for memory: every item is decoded from disk when asked for."""
+
+    def __init__(self, info: DatasetInfo, paths: list[Path], *, channels: int, image_size: int,
+                 background: tuple[int, int, int] = WHITE):
+        super().__init__(info, channels=channels, image_size=image_size)
+        self.paths = paths
+        self.background = background
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        path = self.paths[index]
+        try:
+            array = decode_square(path, self.image_size, self.channels, self.background)
+        except Exception as exc:  # noqa: BLE001
+            raise DatasetError(f"could not read image {path}: {exc}",
+                               hint="delete or replace the file, then resume the run") from None
+        return torch.from_numpy(array), -1
+
+
+def _decode_all(paths: list[Path], size: int, channels: int, workers: int) -> tuple[torch.Tensor, list[Path]]:
+    """Decode ``paths`` in parallel straight into one tensor; returns it and the files that failed."""
+    out = torch.empty((len(paths), channels, size, size), dtype=torch.uint8)
+    target = out.numpy()
+
+    def decode_into(i: int) -> bool:
+        try:
+            target[i] = decode_square(paths[i], size, channels)
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+
+    ok = thread_map(decode_into, range(len(paths)), workers)
+    failed = [p for p, good in zip(paths, ok, strict=True) if not good]
+    if failed:
+        out = out[torch.tensor(ok)].contiguous()
+    return out, failed
+
+
+def load_folder(config: FolderConfig, *, image_size: int, channels: int = 0, seed: int = 0) -> ImageDataset:
+    """Build the ``folder`` dataset (``seed`` is unused: a folder has one order)."""
+    if not str(config.path).strip():
+        raise DatasetError("the folder dataset needs a path", hint="pass --data path/to/images")
+    root = Path(config.path).expanduser()
+    if not root.exists():
+        raise DatasetError(f"image folder {str(root)!r} does not exist",
+                           hint="check the path, or use a built-in dataset (`artengine list datasets`)")
+    if not root.is_dir():
+        raise DatasetError(f"{str(root)!r} is a file, not a folder of images",
+                           hint="pass the folder that holds the images")
+    paths = find_images(root)
+    if not paths:
+        raise DatasetError(
+            f"no images found in {str(root)!r} (searched recursively for "
+            f"{', '.join(sorted(IMAGE_SUFFIXES))})",
+            hint="put .png/.jpg/.webp/.bmp/.gif files in it, or point --data at the right folder")
+    modes = thread_map(_probe_mode, paths, config.workers)
+    skipped = [p for p, m in zip(paths, modes, strict=True) if m is None]
+    readable = [p for p, m in zip(paths, modes, strict=True) if m is not None]
+    own = 1 if readable and all(m in GRAY_MODES for m in modes if m is not None) else 3
+    channels = channels or own
+    needed = len(readable) * channels * image_size * image_size
+    in_memory = config.in_memory == "yes" or (config.in_memory == "auto" and needed <= memory_budget())
+
+    images = None
+    if in_memory and readable:
+        images, failed = _decode_all(readable, image_size, channels, config.workers)
+        skipped = sorted(skipped + failed)
+        failed_set = set(failed)
+        readable = [p for p in readable if p not in failed_set]
+    if not readable:
+        raise DatasetError(f"none of the {len(paths)} image files in {str(root)!r} could be read",
+                           hint="the files may be damaged or not images; check one with an image viewer")
+    _warn_skipped(root, skipped)
+    info = DatasetInfo(name="folder", description=f"{len(readable)} images from {root}",
+                       source=str(root.resolve()), license=PROVENANCE["folder"]["license"], credit="")
+    if images is None:
+        return StreamedFolder(info, readable, channels=channels, image_size=image_size)
+    return ImageDataset(info, channels=channels, image_size=image_size, images=images)
+
+
+__all__ = ["DatasetWarning", "IMAGE_SUFFIXES", "StreamedFolder", "find_images", "load_folder", "memory_budget"]
