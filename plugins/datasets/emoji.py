@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import torch
 
-from ..errors import DatasetError
-from .base import DatasetInfo, ImageDataset
-from .builtin import PROVENANCE, EmojiConfig, parse_colour
+from artengine.datasets.base import DatasetInfo, ImageDataset
+from artengine.datasets.package_files import install_command, package_file
+from artengine.errors import DatasetError
+
+from .config import PROVENANCE, EmojiConfig, parse_colour
 from .folder import StreamedFolder
 from .images import decode_square, thread_map
-from .package_files import install_command, package_file
 from .tensors import convert_channels, memory_budget
 
 INFO = DatasetInfo(

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import onnx
 
+from artengine.export.errors import ExportError
+
 from .config import OnnxExportConfig
-from .errors import ExportError
 from .verify import ort_session, run_ort
 
 

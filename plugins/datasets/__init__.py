@@ -1,7 +1,8 @@
 """Built-in datasets, registered through the public ``register_datasets`` hook.
 
 Factories are lazy ``"module:attr"`` strings and the config classes live in the
-torch-free :mod:`artengine.datasets.builtin`, so listing datasets never imports torch.
+torch-free :mod:`artengine.plugins.datasets.config`, so listing datasets never imports torch.
+The dataset contract they follow is core: :mod:`artengine.datasets`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from artengine.hookspecs import hookimpl
 
 @hookimpl
 def register_datasets(register):
-    from artengine.datasets import builtin as b
+    from . import config as b
 
     def add(name: str, factory: str, config: type, description: str, num_classes: int = 0) -> None:
-        register(name, f"artengine.datasets.{factory}", config=config, description=description,
+        register(name, f"artengine.plugins.datasets.{factory}", config=config, description=description,
                  num_classes=num_classes, **b.PROVENANCE[name])
 
     add("folder", "folder:load_folder", b.FolderConfig,

@@ -21,9 +21,10 @@ import numpy as np
 import onnx
 import torch
 
-from .. import atomic
+from artengine import atomic
+from artengine.export.errors import ExportError
+
 from .config import OnnxExportConfig
-from .errors import ExportError
 from .quantize import quantize_model
 from .rewrite import for_int8
 from .verify import ort_session, run_ort

@@ -15,9 +15,10 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from ..errors import DatasetError
-from .base import DatasetInfo, ImageDataset
-from .builtin import PROVENANCE, FolderConfig
+from artengine.datasets.base import DatasetInfo, ImageDataset
+from artengine.errors import DatasetError
+
+from .config import PROVENANCE, FolderConfig
 from .images import GRAY_MODES, WHITE, decode_square, thread_map
 from .tensors import memory_budget
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import torch
 
-from .base import DatasetInfo, ImageDataset
-from .builtin import PROVENANCE, StackedMnistConfig
+from artengine.datasets.base import DatasetInfo, ImageDataset
+
+from .config import PROVENANCE, StackedMnistConfig
 from .mnist import mnist_digits
 from .tensors import ResizedOnAccess, convert_channels, memory_budget, resize_batch
 

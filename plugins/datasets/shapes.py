@@ -15,8 +15,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from .base import DatasetInfo, ImageDataset
-from .builtin import PROVENANCE, ShapesConfig
+from artengine.datasets.base import DatasetInfo, ImageDataset
+
+from .config import PROVENANCE, ShapesConfig
 from .tensors import convert_channels, memory_budget
 
 SUPERSAMPLE = 2

