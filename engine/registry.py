@@ -15,6 +15,7 @@ from typing import Any
 
 from . import config as config_mod
 from .errors import ConfigError, DuplicateComponentError, UnknownComponentError
+from .recipe import Recipe
 
 #: kind (as the CLI spells it) -> registration hook
 KINDS: dict[str, str] = {
@@ -79,8 +80,12 @@ class Registry:
         found: dict[str, Component] = {}
 
         def make_register(plugin: str) -> dict[str, Any]:
-            def register(name: str, factory: Any = None, *, config: type | None = None,
+            def register(name: str | Recipe, factory: Any = None, *, config: type | None = None,
                          description: str = "", **extra: Any) -> None:
+                if isinstance(name, Recipe):  # register(Recipe(...))
+                    recipe = name
+                    name, description, extra = recipe.name, recipe.description, {**recipe.listing(),
+                                                                                   "recipe": recipe}
                 if not isinstance(name, str) or not name:
                     raise TypeError(f"{plugin} registered a {kind[:-1]} without a name")
                 if name in found:
