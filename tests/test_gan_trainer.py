@@ -14,8 +14,7 @@ from safetensors.torch import load_file
 
 from artengine import checkpoint as ckpt
 from artengine.errors import DivergenceError
-from artengine.pluginhost import get_host
-from artengine.registry import get_registry
+from artengine.pluginhost import get_host, get_registry
 from artengine.runconfig import resolve
 from artengine.training.ema import EMA
 from artengine.training.trainer import TrainContext

@@ -58,8 +58,7 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     Unknown --name VALUE options set the trainer's own settings (--style FILE).
     """
     from ..config import load_toml, parse_set
-    from ..pluginhost import get_host
-    from ..registry import get_registry
+    from ..pluginhost import get_host, get_registry
     from ..runconfig import budget_given, resolve
     from ..rundir import RunDir
 

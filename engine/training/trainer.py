@@ -271,8 +271,7 @@ def load_trainer(run_dir: str | Path, *, device: str = "cpu", registry: Registry
 
     Used by export, sample and eval: the run's config.json says what to build.
     """
-    from ..pluginhost import get_host
-    from ..registry import get_registry
+    from ..pluginhost import get_host, get_registry
 
     registry = registry or get_registry()
     config = RunDir(run_dir).read_config()
