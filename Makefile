@@ -48,6 +48,7 @@ demo: $(STAMP)
 	$(ART) style astronaut starry-night --size $(DEMO_STYLE_SIZE) --steps $(DEMO_STYLE_STEPS) --out $(DEMO_STYLE)/astronaut-starry-night.png
 	$(ART) gallery build $(DEMO_RUN) $(DEMO_STYLE)/astronaut-starry-night.json --out gallery
 	@echo "demo: done. Open gallery/index.html in a browser."
+	@echo "demo: explore the model live: $(ART) serve $(DEMO_RUN)/model.onnx   (or: $(ART) serve gallery)"
 
 # The few small pictures the README shows, regenerated from the demo's run and style result
 # (the committed ones: `DEMO_STYLE_STEPS=200 make showcase`).

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from . import config as config_mod
 from .errors import ConfigError, DuplicateComponentError, PluginError, UnknownComponentError
+from .recipe import Recipe
 
 #: kind (as the CLI spells it) -> registration hook
 KINDS: dict[str, str] = {
@@ -131,9 +132,12 @@ class Registry:
     def _collect_kind(self, kind: str) -> None:
         found: dict[str, Component] = {}
 
-        def register(name: str, factory: Any = None, *, config: type | None = None,
+        def register(name: str | Recipe, factory: Any = None, *, config: type | None = None,
                      description: str = "", **extra: Any) -> None:
             plugin = self.host.current_plugin() or "(unknown plugin)"
+            if isinstance(name, Recipe):  # register(Recipe(...))
+                recipe = name
+                name, description, extra = recipe.name, recipe.description, {**recipe.listing(), "recipe": recipe}
             label = f"a {kind[:-1]} {name!r}" if isinstance(name, str) else f"a {kind[:-1]}"
             if not isinstance(name, str) or not name:
                 raise PluginError(f"plugin {plugin!r} registered {label} without a name")

@@ -6,11 +6,11 @@ stays fast.
 """
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
-    "artengine.plugins.services",
     "artengine.plugins.datasets",
     "artengine.plugins.style",
     "artengine.plugins.onnx_export",
     "artengine.plugins.gan",
     "artengine.plugins.dcgan",
     "artengine.plugins.progan",
+    "artengine.plugins.tensorboard",
 )

@@ -405,13 +405,13 @@ def test_run_config_resolves_each_data_form(tmp_path):
     if not recipes:
         pytest.skip("no recipe is registered")
     tv = resolve(recipes[0], registry=registry, cli_values={"data": "torchvision:CIFAR10"},
-                 set_values={"dataset.root": str(tmp_path)})
+                 set_values={"dataset.root": str(tmp_path)}).to_json()
     assert tv["dataset"] == {"name": "torchvision", "dataset": "CIFAR10", "root": str(tmp_path),
                              "download": True, "split": "train"}
     stacked = resolve(recipes[0], registry=registry, cli_values={"data": "stacked-mnist"},
-                      set_values={"dataset.size": "1000"})
+                      set_values={"dataset.size": "1000"}).to_json()
     assert stacked["dataset"]["name"] == "stacked-mnist" and stacked["dataset"]["size"] == 1000
-    folder = resolve(recipes[0], registry=registry, cli_values={"data": str(tmp_path)})
+    folder = resolve(recipes[0], registry=registry, cli_values={"data": str(tmp_path)}).to_json()
     assert folder["dataset"]["name"] == "folder" and folder["dataset"]["path"] == str(tmp_path)
 
 

@@ -111,7 +111,7 @@ def test_eval_words_read_like_a_sentence():
     assert lines[0] == "all 10 digits drawn"
     assert lines[1].startswith("KL 0.04, close to real data's 0.02")
     far = describe_eval({"modes_covered": 3, "num_modes": 10, "kl": 1.6, "samples": 500, "collapse_warning": True})
-    assert far[0].startswith("3 of 10 classes drawn") and "above the sampling-noise floor" in far[1]
+    assert far[0].startswith("3 of 10 classes drawn") and "a few classes dominate" in far[1]
     assert any("mode-collapsed" in line for line in far)
 
 

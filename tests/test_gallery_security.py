@@ -144,3 +144,58 @@ def test_a_build_where_every_source_fails_is_an_error_and_writes_nothing(tmp_pat
     proc = run_cli("gallery", "build", str(bad_model), "--out", str(out))
     assert proc.returncode != 0 and "Error:" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def _hostile_folder(root: Path, outside: Path) -> Path:
+    """A style folder holding a real result, a text file named .png, a FIFO, and links leading out."""
+    folder = root / "result"
+    folder.mkdir()
+    _png(folder / "out.png")
+    (folder / "notes.png").write_bytes(SECRET)
+    os.mkfifo(folder / "pipe.png")
+    os.symlink(outside / "holiday.png", folder / "link.png")
+    os.symlink(outside, folder / "dir-link")
+    return folder
+
+
+def test_fuzzed_sidecars_never_leak_a_file_and_never_crash(tmp_path, outside):
+    """Property: whatever a sidecar holds, the build ends in success or one ArtengineError, copies
+    nothing from outside the folder, and a failed build leaves --out as it was."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from artengine.errors import ArtengineError
+    from artengine.gallery import build_gallery
+
+    folder = _hostile_folder(tmp_path, outside)
+    paths = st.sampled_from(["out.png", "notes.png", "pipe.png", "link.png", "dir-link/holiday.png",
+                             "../private/secret.txt", str(outside / "secret.txt"), str(outside / "holiday.png"),
+                             "/dev/zero", ".", "", "out.png/..", "dir-link", "\0bad", "~/.ssh/id_rsa"])
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**12), st.floats(allow_nan=True),
+                        st.text(max_size=20), paths)
+    refs = st.one_of(scalars, st.dictionaries(st.sampled_from(["path", "name", "title", "weight", "step"]),
+                                              scalars, max_size=4))
+    sidecars = st.fixed_dictionaries({"image": st.one_of(paths, scalars), "content": refs,
+                                      "styles": st.one_of(scalars, st.lists(refs, max_size=3)),
+                                      "animation": st.one_of(paths, scalars),
+                                      "snapshots": st.one_of(scalars, st.lists(refs, max_size=3)),
+                                      "settings": refs, "loss_history": st.one_of(scalars, st.lists(refs))})
+    leaks = [SECRET, (outside / "holiday.png").read_bytes()]
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "README.md").write_text("mine")
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(sidecar=sidecars)
+    def check(sidecar):
+        (folder / "out.json").write_text(json.dumps({"kind": "style-transfer", **sidecar}))
+        before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        try:
+            build_gallery([folder / "out.json"], out, warn=lambda text: None)
+        except ArtengineError:
+            assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+        site = _site_bytes(out)
+        assert not any(leak in site for leak in leaks)
+        assert (out / "README.md").read_text() == "mine"
+
+    check()

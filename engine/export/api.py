@@ -6,7 +6,6 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArtengineError
 from .errors import ExportError
 from .metadata import build_metadata
 
@@ -39,17 +38,15 @@ def export_run(run_dir: str | Path, out: str | Path, *, exporter: str = "onnx", 
                options: dict[str, Any] | None = None, checkpoint: str | None = None, registry: Any = None):
     """Export the run in ``run_dir`` to ``out``; returns the exporter's report."""
     from ..rundir import RunDir
-    from ..training.trainer import load_trainer
+    from ..training.build import load_trainer
 
     run = RunDir(run_dir)
     config = run.read_config()
     trainer = load_trainer(run_dir, registry=registry, checkpoint=checkpoint)
-    try:
-        module, meta = trainer_model(trainer, ema=ema)
-    except ArtengineError:
-        raise
-    except TypeError as exc:
-        raise ExportError(f"run {str(run_dir)!r} cannot be exported: {exc}") from None
+    if trainer.model_kind is None:
+        raise ExportError(f"run {str(run_dir)!r} cannot be exported: its trainer "
+                          f"{type(trainer).__name__} makes no model to export")
+    module, meta = trainer_model(trainer, ema=ema)
     extra = {"ema": str(bool(ema)).lower(), "run": Path(run_dir).name}
     return export_module(module, meta, out, exporter=exporter, options=options, config=config,
                          config_file=run.config_path, extra=extra, registry=registry)

@@ -29,21 +29,16 @@ def _modes(ev: dict[str, Any], unit: str) -> str | None:
 
 
 def _kl(ev: dict[str, Any], unit: str) -> str | None:
+    """KL of the class mix from uniform. Real data's own score (``kl_real``, where the evaluation
+    gives it) is the honest reference: the classifier's errors make even real images score above 0."""
     kl = _num(ev.get("kl"))
     if kl is None:
         return None
-    real = _num(ev.get("kl_real"))
-    samples, total = _num(ev.get("samples")), _num(ev.get("num_modes"))
-    if real is not None:
-        reference, whose = real, "real data's"
-    elif samples and total:
-        reference, whose = (total - 1) / (2 * samples), "the sampling-noise floor of"
-    else:
-        reference, whose = None, ""
     text = f"KL {kl:.2g}"
-    if reference is not None:
-        near = kl <= max(2.0 * reference, reference + 0.02)
-        text += f", {'close to' if near else 'above'} {whose} {reference:.2g}"
+    real = _num(ev.get("kl_real"))
+    if real is not None:
+        near = kl <= max(2.0 * real, real + 0.02)
+        text += f", {'close to' if near else 'above'} real data's {real:.2g}"
     if kl < 0.1:
         text += f" (the {unit} appear about as often as in the real images)"
     elif kl < 0.5:
@@ -51,6 +46,14 @@ def _kl(ev: dict[str, Any], unit: str) -> str | None:
     else:
         text += f" (a few {unit} dominate the samples)"
     return text
+
+
+def _copies(ev: dict[str, Any]) -> str | None:
+    share, real = _num(ev.get("near_copy_share")), _num(ev.get("near_copy_share_real"))
+    if share is None:
+        return None
+    text = f"{share:.0%} of the samples are near copies of a training image"
+    return text + (f" (held-out real images: {real:.0%})" if real is not None else "")
 
 
 def _diversity(ev: dict[str, Any]) -> str | None:
@@ -84,7 +87,7 @@ def _distances(ev: dict[str, Any]) -> list[str]:
 def describe_eval(ev: dict[str, Any], dataset: str = "") -> list[str]:
     """Plain sentences for one evaluation, most important first."""
     unit = MODE_NAMES.get(str(ev.get("dataset") or dataset), "classes")
-    lines = [s for s in (_modes(ev, unit), _kl(ev, unit), _diversity(ev), _confidence(ev)) if s]
+    lines = [s for s in (_modes(ev, unit), _kl(ev, unit), _diversity(ev), _confidence(ev), _copies(ev)) if s]
     lines += _distances(ev)
     if ev.get("collapse_warning") is True:
         lines.append("warning: these samples look mode-collapsed (few kinds of image, or little variety)")
@@ -98,7 +101,7 @@ def describe_eval(ev: dict[str, Any], dataset: str = "") -> list[str]:
 def headline(ev: dict[str, Any], dataset: str = "") -> str:
     """One short line for a card: modes and KL."""
     unit = MODE_NAMES.get(str(ev.get("dataset") or dataset), "classes")
-    parts = [s for s in (_modes(ev, unit), ) if s]
+    parts = [s for s in (_modes(ev, unit),) if s]
     kl = _num(ev.get("kl"))
     if kl is not None:
         parts.append(f"KL {kl:.2g}")
