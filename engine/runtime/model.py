@@ -11,9 +11,13 @@ import numpy as np
 import onnxruntime as ort
 
 from ..errors import ArtengineError, ModelFileError
+from .controls import ExtraInput, feeds_for, model_extra_inputs
 
 PREFIX = "artengine."
-INPUTS = {"generator": "z", "image-to-image": "content"}
+#: kind -> the contract's input; "mapping" (z -> w) and "synthesis" (ws -> image) are the two halves
+#: of a style-based generator, exported on request next to it (metadata ``artengine.parts``)
+INPUTS = {"generator": "z", "image-to-image": "content", "mapping": "z", "synthesis": "ws"}
+OUTPUTS = {"mapping": "w"}  # every other kind outputs "image"
 #: the most bytes one run's output may take (a crafted model could ask for terabytes)
 MAX_OUTPUT_BYTES = 4 << 30
 
@@ -106,17 +110,22 @@ class Model:
     def _check_io(self) -> None:
         inputs = {i.name: i for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
-        image_out = {o.name: o for o in self.session.get_outputs()}.get("image")
         want = INPUTS[self.kind]
-        if want not in inputs or "image" not in outputs:
-            raise _not_ours(self.path, f"a {self.kind} needs input {want!r} and output 'image', "
+        self.output = OUTPUTS.get(self.kind, "image")
+        if want not in inputs or self.output not in outputs:
+            raise _not_ours(self.path, f"a {self.kind} needs input {want!r} and output {self.output!r}, "
                                        f"it has inputs {sorted(inputs)} and outputs {outputs}")
-        extra = set(inputs) - {want, "label"}
+        self.extra_inputs: list[ExtraInput] = model_extra_inputs(self.metadata, self.path)
+        declared = {s.name for s in self.extra_inputs}
+        missing = sorted(declared - set(inputs))
+        if missing:
+            raise _not_ours(self.path, f"its metadata declares inputs {missing} that the graph lacks")
+        extra = set(inputs) - {want, "label"} - declared
         if extra:
             raise _not_ours(self.path, f"unexpected inputs {sorted(extra)}")
         self.conditional = "label" in inputs
         shape = inputs[want].shape
-        if self.kind == "generator":
+        if INPUTS[self.kind] == "z":
             dim = shape[1] if len(shape) == 2 else None
             if not isinstance(dim, int) or str(dim) != self.metadata.get("latent_dim", str(dim)):
                 raise _not_ours(self.path, f"input 'z' has shape {shape}, metadata says latent_dim "
@@ -129,10 +138,17 @@ class Model:
             self.channels = int(self.metadata.get("channels") or 3)
         except ValueError:
             raise _not_ours(self.path, "artengine.image_size / artengine.channels are not numbers") from None
-        self._check_declared_output(list(image_out.shape))
+        declared_out = {o.name: o for o in self.session.get_outputs()}[self.output]
+        self._check_declared_output(list(declared_out.shape))
 
     def _check_declared_output(self, shape: list) -> None:
-        """The declared shape of ``image`` must be able to meet the contract: [batch, C, H, W]."""
+        """The declared output shape must be able to meet the contract: ``image`` [batch, C, H, W],
+        a mapping's ``w`` [batch, w_dim]."""
+        if self.output != "image":
+            if len(shape) != 2:
+                raise _not_ours(self.path, f"output {self.output!r} has rank {len(shape)} ({shape}); "
+                                           "the contract is [batch, w_dim]")
+            return
         if len(shape) != 4:
             raise _not_ours(self.path, f"output 'image' has rank {len(shape)} ({shape}); "
                                        "the contract is [batch, channels, height, width]")
@@ -144,13 +160,19 @@ class Model:
                 raise _not_ours(self.path, f"output 'image' is {shape[2:]}, metadata says image_size "
                                            f"{self.image_size}")
 
-    def _check_output(self, out: np.ndarray, batch: int, size: tuple[int, int] | None) -> np.ndarray:
+    def _check_output(self, out: np.ndarray, batch: int) -> np.ndarray:
         """What the model returned must match the contract for this batch, or nothing is written."""
         shape = list(out.shape)
-        want = [batch, self.channels, *(size or ["H", "W"])]
-        if (out.ndim != 4 or shape[0] != batch or shape[1] != self.channels
-                or (size is not None and tuple(shape[2:]) != tuple(size))):
-            raise ModelFileError(f"{str(self.path)!r} returned an image of shape {shape} for a batch of "
+        if self.output != "image":
+            want: list = [batch, "w_dim"]
+            ok = out.ndim == 2 and shape[0] == batch
+        else:
+            size = [self.image_size] * 2 if self.kind == "generator" and self.image_size else ["H", "W"]
+            want = [batch, self.channels, *size]
+            ok = out.ndim == 4 and shape[:2] == want[:2] and all(
+                not isinstance(w, int) or w == d for w, d in zip(want[2:], shape[2:], strict=True))
+        if not ok:
+            raise ModelFileError(f"{str(self.path)!r} returned {self.output!r} of shape {shape} for a batch of "
                                  f"{batch}; its contract says {want}",
                                  hint="the file is damaged or was not written by `artengine export`; export it again")
         return out
@@ -164,11 +186,12 @@ class Model:
         return self.path.stem
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        """One session run; onnxruntime failures (e.g. a model allocating terabytes) name the file."""
+        """One session run, its output checked against the contract; onnxruntime failures (e.g. a model
+        allocating terabytes) name the file."""
         quiet = ort.RunOptions()
         quiet.log_severity_level = 4  # the error below says it once, without onnxruntime's log lines
         try:
-            out = self.session.run(["image"], feeds, quiet)[0]
+            out = self.session.run([self.output], feeds, quiet)[0]
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
             text = str(exc).strip()
             asked = re.search(r"Failed to allocate memory for requested buffer of size (\d+)", text)
@@ -180,35 +203,62 @@ class Model:
                                  hint="a model from `artengine export` runs within its metadata contract; "
                                       "export it again, or render fewer images at once") from None
         if not isinstance(out, np.ndarray) or out.dtype.kind not in "fiu":
-            raise ModelFileError(f"{str(self.path)!r} returned {type(out).__name__}, not an image tensor")
+            raise ModelFileError(f"{str(self.path)!r} returned {type(out).__name__}, not a tensor")
         if out.nbytes > MAX_OUTPUT_BYTES:
             raise ModelFileError(f"{str(self.path)!r} returned {out.nbytes / 2**30:.1f} GiB for one batch")
-        return np.asarray(out, dtype=np.float32)
+        return self._check_output(np.asarray(out, dtype=np.float32), len(feeds[INPUTS[self.kind]]))
 
-    def generate(self, z: np.ndarray, label: np.ndarray | None = None, *, batch_size: int = 64) -> np.ndarray:
-        """Images float32 ``[n, C, H, W]`` in [0, 1] for latents ``z`` ``[n, latent_dim]``."""
-        if self.kind != "generator":
-            raise ArtengineError(f"{self.path.name} is an image-to-image model; pass images, not latents")
+    @property
+    def controls(self) -> dict[str, ExtraInput]:
+        """The model's declared extra inputs by name (empty for most models)."""
+        return {s.name: s for s in self.extra_inputs}
+
+    def generate(self, z: np.ndarray, label: np.ndarray | None = None, *, batch_size: int = 64,
+                 controls: dict[str, Any] | None = None) -> np.ndarray:
+        """Images float32 ``[n, C, H, W]`` in [0, 1] for latents ``z`` ``[n, latent_dim]``; ``controls``
+        sets declared extra inputs (one value, or one per latent); the rest take their defaults.
+        A mapping model returns its ``w`` ``[n, w_dim]`` instead."""
+        if INPUTS[self.kind] != "z":
+            raise ArtengineError(f"{self.path.name} is a {self.kind} model; it does not take latents z")
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ArtengineError(f"latents must be [n, {self.latent_dim}], got {list(z.shape)}")
         if self.conditional and label is None:
             label = np.zeros(len(z), dtype=np.int64)
+        extras = feeds_for(self.extra_inputs, controls, len(z), where=self.path.name)
         chunks = []
         for start in range(0, len(z), batch_size):
             feeds: dict[str, Any] = {"z": z[start:start + batch_size]}
             if self.conditional:
                 feeds["label"] = np.asarray(label, dtype=np.int64)[start:start + batch_size]
-            size = (self.image_size, self.image_size) if self.image_size else None
-            chunks.append(self._check_output(self.run(feeds), len(feeds["z"]), size))
+            feeds.update({k: v[start:start + batch_size] for k, v in extras.items()})
+            chunks.append(self.run(feeds))
         return np.concatenate(chunks) if chunks else np.zeros((0, self.channels, 0, 0), np.float32)
+
+    def synthesize(self, ws: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
+        """A synthesis model: images for per-layer styles ``ws`` ``[n, num_ws, w_dim]``."""
+        if self.kind != "synthesis":
+            raise ArtengineError(f"{self.path.name} is a {self.kind} model, not a synthesis network")
+        ws = np.asarray(ws, dtype=np.float32)
+        chunks = [self.run({"ws": ws[i:i + batch_size]}) for i in range(0, len(ws), batch_size)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.channels, 0, 0), np.float32)
+
+    def part_paths(self) -> dict[str, Path]:
+        """The files exported beside this model on request (``artengine export --parts``), by role:
+        ``mapping`` and ``synthesis`` for a style-based generator; empty when there are none."""
+        import json
+
+        try:
+            parts = json.loads(self.metadata.get("parts") or "{}")
+        except json.JSONDecodeError:
+            raise _not_ours(self.path, "its artengine.parts metadata is not JSON") from None
+        return {role: self.path.with_name(str(name)) for role, name in parts.items()}
 
     def stylize(self, images: np.ndarray) -> np.ndarray:
         """Image-to-image: float32 ``[n, 3, H, W]`` in [0, 1] -> the model's output images."""
         if self.kind != "image-to-image":
             raise ArtengineError(f"{self.path.name} is a generator; it takes latents, not images")
-        images = np.asarray(images, dtype=np.float32)
-        return self._check_output(self.run({"content": images}), len(images), None)
+        return self.run({"content": np.asarray(images, dtype=np.float32)})
 
 
 def load_model(path: str | Path, *, provider: str = "cpu", threads: int = 0) -> Model:
