@@ -2,7 +2,7 @@
 
 Same model for both: the real 64x64 DCGAN generator (plugins/dcgan, default width) exported to ONNX with
 random weights (memory does not depend on training). Each measurement is a fresh process, so its peak RSS
-(``ru_maxrss``) is its own:
+(``VmHWM`` of /proc/self/status: ``ru_maxrss`` would carry the parent's peak over fork+exec) is its own:
 
 - ``artengine render``: generates a chunk, writes its PNGs, drops it; grid.png keeps the first 256 images.
 - ``hold-all`` (the reference, how render worked before): generates all N images into one array, then writes.
@@ -22,14 +22,14 @@ import tempfile
 from pathlib import Path
 
 STREAMING = """
-import resource, sys
+import sys
 from artengine.render import render
 render(sys.argv[1], sys.argv[2], n=int(sys.argv[3]))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
 """
 
 HOLD_ALL = """
-import resource, sys
+import sys
 from pathlib import Path
 from artengine.runtime import latents, load_model
 from artengine.runtime.images import grid, save_png, to_uint8
@@ -38,7 +38,7 @@ pixels = to_uint8(model.generate(latents(0, n, model.latent_dim)))
 save_png(out / "grid.png", grid(pixels))
 for i, img in enumerate(pixels):
     save_png(out / "images" / f"seed0-{i:04d}.png", img)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
 """
 
 
@@ -55,7 +55,7 @@ def cpu_model() -> str:
 def peak_mib(script: str, model: Path, out: Path, n: int) -> float:
     proc = subprocess.run([sys.executable, "-c", script, str(model), str(out), str(n)],
                           capture_output=True, text=True, check=True)
-    return int(proc.stdout.split()[-1]) / 1024  # ru_maxrss is KiB on Linux
+    return int(proc.stdout.split()[-1]) / 1024  # VmHWM is in KiB
 
 
 def export_model(folder: Path, size: int) -> Path:
