@@ -36,7 +36,7 @@ def test_style_auto_precision_is_shown_and_recorded(monkeypatch, tmp_path, nativ
 
 
 def _dcgan_config(out, **cli):
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
 
     return resolve("dcgan", registry=get_registry(),
