@@ -55,10 +55,10 @@ def plain_loop(G, D, data: torch.Tensor, batch: int, latent: int, precision: str
 
 
 def engine_trainer(args, precision: str, ema: bool, out: Path):
-    from artengine.pluginhost import get_host
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
-    from artengine.training.trainer import TrainContext, seed_everything
+    from artengine.training.build import build_trainer
+    from artengine.training.trainer import seed_everything
 
     registry = get_registry()
     config = resolve("dcgan", registry=registry,
@@ -69,10 +69,8 @@ def engine_trainer(args, precision: str, ema: bool, out: Path):
                                  "discriminator.width": str(args.width), "log_every": "1000000",
                                  "channels_last": str(precision != "fp32").lower(),
                                  "trainer.ema_beta": "0.999" if ema else "0", "trainer.balance_threshold": "0"})
-    ctx = TrainContext.create(config, registry=registry, host=get_host(), quiet=True)
+    trainer = build_trainer(config, registry=registry)
     seed_everything(0)
-    name, values = ctx.section("trainer")
-    trainer = registry.get("trainers", name).build(values, ctx=ctx)
     trainer.setup()
     return trainer
 

@@ -100,10 +100,9 @@ class RssProbe:
 
 
 def memory(args: argparse.Namespace) -> dict:
-    from artengine.pluginhost import get_host
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_host, get_registry
     from artengine.runconfig import resolve
-    from artengine.training.trainer import TrainContext
+    from artengine.training.build import build_trainer
 
     probe = RssProbe()
     host = get_host()
@@ -115,11 +114,8 @@ def memory(args: argparse.Namespace) -> dict:
         set_values={"first_stage_images": phase, "fade_images": phase, "stabilize_images": phase,
                     "sample_every": "0", "checkpoint_every": "0", "batch_sizes": args.batch_sizes,
                     **dict(item.split("=", 1) for item in args.set_items)})
-    ctx = TrainContext.create(config, registry=get_registry(), host=host, quiet=True)
-    ctx.run.write_config(config)
+    trainer = build_trainer(config)
     start = rss_mib()
-    trainer = get_registry().get("trainers", "progan").build(
-        {k: v for k, v in config["trainer"].items() if k != "name"}, ctx=ctx)
     trainer.fit()
     report = {"rss_before_mib": round(start, 1), "batch_sizes": list(trainer.schedule.batch_sizes),
               "per_resolution": {}}

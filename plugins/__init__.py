@@ -6,7 +6,6 @@ stays fast.
 """
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
-    "artengine.plugins.services",
     "artengine.plugins.datasets",
     "artengine.plugins.style",
     "artengine.plugins.onnx_export",

@@ -12,17 +12,12 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any
 
 from artengine.errors import ConfigError
 from artengine.hookspecs import hookimpl
 
 EXTRA_HINT = "pip install 'artengine[tensorboard]' (or pip install tensorboard), or drop --log tensorboard"
 _loggers: dict[int, TensorBoardLog] = {}
-
-
-def wanted(config: dict[str, Any]) -> bool:
-    return str(config.get("log", "none")) == "tensorboard"
 
 
 def require_tensorboard() -> None:
@@ -98,7 +93,7 @@ class TensorBoardLog:
 
 
 def _writes(trainer) -> bool:
-    return wanted(trainer.config) and trainer.ctx.rank == 0 and trainer.run.writer
+    return trainer.settings.log == "tensorboard" and trainer.ctx.rank == 0 and trainer.run.writer
 
 
 @hookimpl
@@ -110,7 +105,7 @@ def on_train_start(trainer):
 @hookimpl
 def on_step_end(trainer, step, metrics):
     log = _loggers.get(id(trainer))
-    if log is not None and step % int(trainer.config.get("log_every", 10)) == 0:
+    if log is not None and step % trainer.settings.log_every == 0:
         log.follow()
 
 

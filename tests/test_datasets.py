@@ -18,6 +18,7 @@ from artengine.config import build
 from artengine.datasets.package_files import package_file
 from artengine.errors import ConfigError, DatasetError
 from artengine.hookspecs import hookimpl
+from artengine.pluginhost import get_registry
 from artengine.plugins.datasets import config as b
 from artengine.plugins.datasets import emoji as emoji_mod
 from artengine.plugins.datasets import folder as folder_mod
@@ -26,7 +27,6 @@ from artengine.plugins.datasets import shapes as shapes_mod
 from artengine.plugins.datasets import stacked_mnist as stacked_mod
 from artengine.plugins.datasets import tensors as tensors_mod
 from artengine.plugins.datasets import torchvision_data
-from artengine.registry import get_registry
 from artengine.runconfig import resolve_data
 
 BUILTIN = ("folder", "digits", "mnist", "stacked-mnist", "emoji", "shapes", "torchvision")
@@ -405,13 +405,13 @@ def test_run_config_resolves_each_data_form(tmp_path):
     if not recipes:
         pytest.skip("no recipe is registered")
     tv = resolve(recipes[0], registry=registry, cli_values={"data": "torchvision:CIFAR10"},
-                 set_values={"dataset.root": str(tmp_path)})
+                 set_values={"dataset.root": str(tmp_path)}).to_json()
     assert tv["dataset"] == {"name": "torchvision", "dataset": "CIFAR10", "root": str(tmp_path),
                              "download": True, "split": "train"}
     stacked = resolve(recipes[0], registry=registry, cli_values={"data": "stacked-mnist"},
-                      set_values={"dataset.size": "1000"})
+                      set_values={"dataset.size": "1000"}).to_json()
     assert stacked["dataset"]["name"] == "stacked-mnist" and stacked["dataset"]["size"] == 1000
-    folder = resolve(recipes[0], registry=registry, cli_values={"data": str(tmp_path)})
+    folder = resolve(recipes[0], registry=registry, cli_values={"data": str(tmp_path)}).to_json()
     assert folder["dataset"]["name"] == "folder" and folder["dataset"]["path"] == str(tmp_path)
 
 

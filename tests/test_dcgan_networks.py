@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from artengine.errors import ConfigError
+from artengine.pluginhost import get_registry
 from artengine.plugins.dcgan.config import DcganDiscriminatorConfig, DcganGeneratorConfig
-from artengine.plugins.dcgan.networks import DcganDiscriminator, DcganGenerator, MinibatchStddev
-from artengine.registry import get_registry
+from artengine.plugins.dcgan.networks import DcganDiscriminator, DcganGenerator
+from artengine.plugins.gan.layers import MinibatchStdDev
 
 
 @pytest.mark.parametrize("size", [8, 16, 32, 64, 128])
@@ -50,7 +51,7 @@ def test_options_nearest_upsample_stddev_spectral_norm_no_bn():
 
 
 def test_minibatch_stddev_sees_collapse():
-    layer = MinibatchStddev(group=4)
+    layer = MinibatchStdDev(group=4)
     same = torch.ones(8, 2, 4, 4)
     varied = torch.randn(8, 2, 4, 4)
     assert float(layer(same)[:, -1].max()) < 1e-3

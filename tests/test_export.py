@@ -144,7 +144,7 @@ def test_image_to_image_has_dynamic_height_and_width(tmp_path):
 
 @pytest.mark.parametrize("recipe", ["dcgan", pytest.param("progan", marks=pytest.mark.slow)])
 def test_trained_run_exports_through_cli_with_default_exporter(tmp_path, recipe):
-    from artengine.training.trainer import load_trainer
+    from artengine.training.build import load_trainer
 
     runner = CliRunner()
     run = tmp_path / "run"
@@ -213,7 +213,7 @@ def test_plugins_add_export_formats_through_register_exporters(monkeypatch, tmp_
 @pytest.mark.slow
 def test_fast_style_run_exports_with_dynamic_height_and_width(tmp_path):
     """The style plugin's fast-style trainer: image-to-image export, parity at sizes other than the traced one."""
-    from artengine.training.trainer import load_trainer
+    from artengine.training.build import load_trainer
 
     runner = CliRunner()
     run = tmp_path / "run"

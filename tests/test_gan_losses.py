@@ -20,7 +20,6 @@ def test_bce_values_and_label_smoothing():
     assert float(loss.d_loss(confident, -confident)) < 1e-6
     # one-sided smoothing: a perfectly confident D is now penalized on real images only
     assert float(loss.d_loss(confident, -confident, real_target=0.9)) > 1.0
-    assert float(BceLoss(BceLossConfig(label_smoothing=0.1)).d_loss(confident, -confident)) > 1.0
 
 
 def test_hinge_lsgan_wgan_values():
@@ -29,8 +28,8 @@ def test_hinge_lsgan_wgan_values():
     assert float(HingeLoss().g_loss(fake)) == 1.0
     assert float(LsganLoss().d_loss(torch.ones(3), torch.zeros(3))) == 0.0
     assert float(LsganLoss().g_loss(torch.zeros(3))) == 0.5
-    w = WganGpLoss(WganGpLossConfig(drift=0.001))
-    assert abs(float(w.d_loss(real, fake)) - (-1.0 - 1.25 + 0.001 * (4 + 0.25) / 2)) < 1e-6
+    w = WganGpLoss(WganGpLossConfig())  # the drift term is the trainer's (test_gan_trainer)
+    assert abs(float(w.d_loss(real, fake)) - (-1.0 - 1.25)) < 1e-6
 
 
 def test_penalties():

@@ -14,27 +14,23 @@ from safetensors.torch import load_file
 
 from artengine import checkpoint as ckpt
 from artengine.errors import DivergenceError
-from artengine.pluginhost import get_host
-from artengine.registry import get_registry
+from artengine.pluginhost import get_registry
 from artengine.runconfig import resolve
+from artengine.training.build import build_trainer
 from artengine.training.ema import EMA
-from artengine.training.trainer import TrainContext
 
 TINY = {"generator.width": "8", "generator.latent_dim": "16", "discriminator.width": "8",
         "log_every": "1", "sample_every": "0", "checkpoint_every": "0"}
 
 
-def tiny_trainer(out: Path, steps: int = 3, resume: bool = False, **overrides: str):
+def tiny_trainer(out: Path, steps: int = 3, resume: bool = False, image_size: int = 8, batch_size: int = 8,
+                 **overrides: str):
     """A real GanTrainer on 8x8 digits, batch 8, built the way `artengine train` builds it."""
-    registry = get_registry()
-    config = resolve("dcgan", registry=registry,
-                     cli_values={"data": "digits", "out": str(out), "steps": steps, "image_size": 8,
-                                 "batch_size": 8, "seed": 3, "device": "cpu"},
+    config = resolve("dcgan", registry=get_registry(),
+                     cli_values={"data": "digits", "out": str(out), "steps": steps, "image_size": image_size,
+                                 "batch_size": batch_size, "seed": 3, "device": "cpu"},
                      set_values={**TINY, **overrides})
-    ctx = TrainContext.create(config, registry=registry, host=get_host(), quiet=True, resume=resume)
-    ctx.run.write_config(config)
-    name, values = ctx.section("trainer")
-    return registry.get("trainers", name).build(values, ctx=ctx)
+    return build_trainer(config, resume=resume)
 
 
 @pytest.mark.parametrize("loss", ["bce", "hinge", "lsgan", "wgan-gp"])
@@ -276,11 +272,8 @@ def test_digits_training_covers_all_ten_modes(tmp_path):
     from artengine.evaluation import evaluate_run
 
     out = tmp_path / "digits"
-    trainer = tiny_trainer(out, steps=0)
-    trainer.config.update({"steps": 1500, "image_size": 32, "batch_size": 64})
-    trainer.config["generator"].update(width=32, latent_dim=100)
-    trainer.config["discriminator"].update(width=32)
-    trainer.ctx.run.write_config(trainer.config)
+    trainer = tiny_trainer(out, steps=1500, image_size=32, batch_size=64, **{
+        "generator.width": "32", "generator.latent_dim": "100", "discriminator.width": "32"})
     trainer.fit()
     result = evaluate_run(out, samples=10000)
     assert result["modes_covered"] == 10, result

@@ -16,7 +16,7 @@ from artengine.cli import get_cli
 TINY = [
     "--set", "generator.latent_dim=16", "--set", "generator.fmap_base=64", "--set", "generator.fmap_max=16",
     "--set", "generator.fmap_min=8", "--set", "discriminator.fmap_base=64", "--set", "discriminator.fmap_max=16",
-    "--set", "discriminator.fmap_min=8", "--set", "dataset.size=64", "--set", "sample_grid=16", "--quiet",
+    "--set", "discriminator.fmap_min=8", "--set", "dataset.size=64", "--set", "grid_size=16", "--quiet",
 ]
 # 8x8: 16 images at 4x4 (batch 8: 2 steps), then a 64-image fade at batch 4 (16 steps)
 GROW_8 = ["--image-size", "8", "--set", "first_stage_images=16", "--set", "fade_images=64",
@@ -59,7 +59,7 @@ def test_resume_mid_fade_is_exact(tmp_path):
 def test_progressive_run_grows_with_grids_of_every_stage_and_exports_mid_fade(tmp_path):
     import onnxruntime as ort
 
-    from artengine.training.trainer import load_trainer
+    from artengine.training.build import load_trainer
 
     run = tmp_path / "grow"
     # 16x16: 4x4 for 2 steps, 8x8 fade 4 + stabilize 2 steps, then 2 of the 4 steps of the 16x16 fade
@@ -91,7 +91,7 @@ def test_progressive_run_grows_with_grids_of_every_stage_and_exports_mid_fade(tm
 def test_msg_run_trains_every_scale_without_fading_and_exports_the_top(tmp_path):
     import onnxruntime as ort
 
-    from artengine.training.trainer import load_trainer
+    from artengine.training.build import load_trainer
 
     run = tmp_path / "msg"
     train(run, "--image-size", "16", "--steps", "3", "--set", "msg=true", "--set", "batch_sizes=8",

@@ -80,7 +80,7 @@ def test_fast_style_trains_on_a_folder_and_exports(tmp_path, image_folder):
     assert all(np.isfinite(m["loss"]) and m["loss_style"] > 0 for m in metrics)
     assert list((run / "samples").glob("*.png"))
 
-    from artengine.training.trainer import load_trainer
+    from artengine.training.build import load_trainer
 
     trainer = load_trainer(run)
     module, meta = trainer.export_model()
@@ -111,13 +111,13 @@ def test_fast_style_trains_on_a_folder_and_exports(tmp_path, image_folder):
 
 
 def test_fast_style_trainer_recipe_and_command_come_through_the_hooks():
+    from artengine.pluginhost import get_registry
     from artengine.plugins import style
-    from artengine.registry import get_registry
 
-    recipes: dict[str, dict] = {}
-    style.register_recipes(register=lambda name, factory=None, **kw: recipes.setdefault(name, kw))
-    assert recipes["fast-style"]["trainer"] == "fast-style"
-    assert recipes["fast-style"]["settings"]["channels"] == 3
+    recipes = {}
+    style.register_recipes(register=lambda recipe: recipes.setdefault(recipe.name, recipe))
+    assert recipes["fast-style"].trainer == "fast-style"
+    assert recipes["fast-style"].settings["channels"] == 3
     trainers: dict[str, object] = {}
     style.register_trainers(register=lambda name, factory, **kw: trainers.setdefault(name, factory))
     assert trainers == {"fast-style": "artengine.plugins.style.fast_trainer:FastStyleTrainer"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
@@ -32,9 +31,9 @@ def _extra_args_as_set(args: list[str]) -> dict[str, str]:
     return out
 
 
-def _check_log_extra(resolved: dict) -> None:
+def _check_log_extra(log: str) -> None:
     """``log = tensorboard`` needs an optional package: say which before anything is written."""
-    if resolved.get("log") == "tensorboard":
+    if log == "tensorboard":
         try:
             import tensorboard  # noqa: F401
         except ImportError:
@@ -71,9 +70,8 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     Unknown --name VALUE options set the trainer's own settings (--style FILE).
     """
     from ..config import load_toml, parse_set
-    from ..pluginhost import get_host
-    from ..registry import get_registry
-    from ..runconfig import budget_given, resolve
+    from ..pluginhost import get_registry
+    from ..runconfig import SECTIONS, TOP_LEVEL, resolve, upgrade_saved
     from ..rundir import RunDir
 
     registry = get_registry()
@@ -83,41 +81,26 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     if resume:
         if not out:
             raise ConfigError("--resume needs --out RUN_DIR")
-        saved = RunDir(out).read_config()
-        from ..runconfig import SECTIONS, TOP_LEVEL
-
+        saved = upgrade_saved(RunDir(out).read_config(), registry)
         file_values = {k: v for k, v in saved.items() if k in SECTIONS or (k in TOP_LEVEL and k != "recipe")}
         recipe = saved.get("recipe", recipe)
-    resolved = resolve(recipe, registry=registry, file_values=file_values, cli_values=cli_values,
-                       set_values=set_values)
+    config = resolve(recipe, registry=registry, file_values=file_values, cli_values=cli_values,
+                     set_values=set_values)
     if dry_run:
-        click.echo(json.dumps(resolved, indent=2))
+        click.echo(json.dumps(config.to_json(), indent=2))
         return
-    _check_log_extra(resolved)
-    if not budget_given(resolved):
+    _check_log_extra(config.settings.log)
+    if not config.settings.budget_given():
         raise ConfigError("say how long to train: --steps N, --epochs N or --minutes M")
-    run = RunDir(resolved["out"])
+    run = RunDir(config.settings.out)
     if run.exists() and not resume and any(run.checkpoints_dir.glob("step-*.json")):
         raise ConfigError(
-            f"{resolved['out']!r} already holds a run with checkpoints",
+            f"{config.settings.out!r} already holds a run with checkpoints",
             hint="add --resume to continue it, or choose another --out (nothing was overwritten)",
         )
-    from ..provenance import library_versions
-    from ..training.trainer import TrainContext
+    from ..training.build import build_trainer
 
-    tctx = TrainContext.create(resolved, registry=registry, host=get_host(), quiet=quiet, resume=resume)
-    dataset = tctx.dataset  # load (and validate) the data before anything is written
-    resolved["channels"] = dataset.channels
-    resolved["dataset_info"] = dataset.describe()
-    resolved["versions"] = library_versions(registry, resolved["plugins"])
-    resolved["resolved_device"] = str(tctx.device)
-    resolved["resolved_precision"] = tctx.precision
-    tctx.run.write_config(resolved)
-    name, values = tctx.section("trainer")
-    trainer = registry.get("trainers", name).build(values, ctx=tctx)
-    reason = trainer.fit()
-    if not quiet:
-        click.echo(f"{reason}: {trainer.step} steps, run saved in {Path(resolved['out'])}", err=True)
+    build_trainer(config, registry=registry, quiet=quiet, resume=resume).fit()
 
 
 @click.command("sample")
@@ -125,7 +108,7 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu")
 def sample_command(run_dir: str, device: str) -> None:
     """Write a sample grid from RUN_DIR's latest checkpoint into RUN_DIR/samples/."""
-    from ..training.trainer import load_trainer
+    from ..training.build import load_trainer
 
     trainer = load_trainer(run_dir, device=device)
     trainer.run.writer = True

@@ -33,7 +33,7 @@ NUM_MODES = {"digits": 10, "mnist": 10, "stacked-mnist": 1000}
 def build_dataset(name: str, values: dict[str, Any] | None = None, *, image_size: int, channels: int,
                   registry=None) -> ImageDataset:
     """A registered dataset, as a training run would build it."""
-    from ..registry import get_registry
+    from ..pluginhost import get_registry
 
     registry = registry or get_registry()
     return registry.get("datasets", name).build(dict(values or {}), image_size=image_size, channels=channels,
@@ -145,13 +145,10 @@ def evaluate_trainer(trainer, *, samples: int = 26000, seed: int = 0, real: Imag
                      registry=None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Evaluate a trainer's current sampling generator (through its ``export_model``): the numbers
     of :func:`evaluate_generator`, plus the step and recipe. Used after training and during it."""
-    try:
-        module, meta = trainer.export_model()
-    except TypeError as exc:  # the base Trainer: nothing to export
-        raise ArtengineError(f"{exc}; eval measures generators") from None
-    if meta.get("kind", "generator") != "generator":
+    if trainer.model_kind != "generator":
         raise ArtengineError(f"eval measures generators (latents -> images); this run trains an "
-                             f"{meta['kind']} model")
+                             f"{trainer.model_kind or 'unexportable'} model")
+    module, meta = trainer.export_model()
     dev = trainer.device
     module = module.to(dev).eval()
     gen = torch.Generator(device=dev).manual_seed(seed)
@@ -160,8 +157,8 @@ def evaluate_trainer(trainer, *, samples: int = 26000, seed: int = 0, real: Imag
     def sample(n: int) -> torch.Tensor:
         return module(torch.randn(n, latent_dim, generator=gen, device=dev))
 
-    ds = dict(trainer.config.get("dataset") or {})
-    name = ds.pop("name", meta.get("dataset"))
+    ds = trainer.ctx.config.section("dataset").to_json()
+    name = ds.pop("name")
     result = evaluate_generator(sample, name, samples=samples, image_size=int(meta["image_size"]),
                                 channels=int(meta["channels"]), dataset_values=ds, real=real,
                                 registry=registry, log=log)
@@ -180,8 +177,8 @@ def evaluate_run(run_dir: str | Path, *, samples: int = 26000, device: str = "cp
                  log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Evaluate a run's latest (or the named) checkpoint, write ``eval.json`` into the run
     directory and append an ``eval`` record to ``metrics.jsonl``."""
+    from ..training.build import load_trainer
     from ..training.precision import pick_device
-    from ..training.trainer import load_trainer
 
     trainer = load_trainer(run_dir, device=str(pick_device(device)), registry=registry, checkpoint=checkpoint)
     result = evaluate_trainer(trainer, samples=samples, seed=seed, registry=registry, log=log)

@@ -1,1 +1,2 @@
-"""Shared training machinery: the run context, the step loop, data streams, precision, EMA."""
+"""Shared training machinery: the trainer loop and its upkeep, building trainers from run configs,
+data streams, precision, EMA, sample grids and the progress display."""

@@ -1,7 +1,8 @@
 """Process-group facts, so trainers work unchanged under torchrun (DDP).
 
-Only rank 0 writes files; data streams shard by rank. Nothing here starts a
-process group: torchrun and ``torch.distributed.init_process_group`` do.
+Only rank 0 writes files; data streams shard by rank. torchrun starts the
+processes and sets RANK/WORLD_SIZE; :func:`init_if_launched` joins the process
+group it describes (a single process never creates one).
 """
 
 from __future__ import annotations

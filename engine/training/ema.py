@@ -24,9 +24,3 @@ class EMA:
         torch._foreach_lerp_(ema_params, model_params, 1.0 - beta)
         for b_ema, b in zip(self.shadow.buffers(), model.buffers(), strict=True):
             b_ema.copy_(b)
-
-    def rebuild(self, model: torch.nn.Module) -> None:
-        """Take a fresh copy after the model's architecture changed (e.g. a ProGAN stage)."""
-        self.shadow = copy.deepcopy(model).eval()
-        for p in self.shadow.parameters():
-            p.requires_grad_(False)

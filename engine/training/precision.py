@@ -1,4 +1,5 @@
-"""Devices and autocast: bf16 on CPUs with AMX/AVX512-BF16 and on CUDA, fp16 + scaler elsewhere."""
+"""Devices and autocast. ``auto`` precision: bf16 on CUDA that has it and on CPUs with AMX or
+AVX512-BF16, fp16 (with a gradient scaler) on older CUDA, fp32 on other CPUs (emulated bf16 is slower)."""
 
 from __future__ import annotations
 

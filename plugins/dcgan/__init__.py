@@ -7,6 +7,7 @@ few CPU minutes give recognizable digits and colourful emoji. Factories are lazy
 from __future__ import annotations
 
 from artengine.hookspecs import hookimpl
+from artengine.recipe import Recipe
 
 from . import config as c
 
@@ -42,6 +43,6 @@ DCGAN_SETTINGS = {
 
 @hookimpl
 def register_recipes(register):
-    register("dcgan", None, trainer="gan", generator="dcgan", discriminator="dcgan", loss="bce",
-             settings=DCGAN_SETTINGS,
-             description="DCGAN with the non-saturating loss, EMA generator and the adaptive balance rule.")
+    register(Recipe("dcgan", trainer="gan", generator="dcgan", discriminator="dcgan", loss="bce",
+                    settings=DCGAN_SETTINGS,
+                    description="DCGAN with the non-saturating loss, EMA generator and the adaptive balance rule."))

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from artengine.errors import ConfigError
+from artengine.plugins.gan.layers import MinibatchStdDev
 
 from .config import DcganDiscriminatorConfig, DcganGeneratorConfig
 
@@ -86,25 +87,6 @@ class DcganGenerator(nn.Module):
         return self.net(z.reshape(z.shape[0], -1, 1, 1))
 
 
-class MinibatchStddev(nn.Module):
-    """Appends the mean standard deviation over groups of samples as one channel (Karras et al. 2018):
-    a batch of near-identical fakes stands out, so D can punish mode collapse."""
-
-    def __init__(self, group: int = 4):
-        super().__init__()
-        self.group = group
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        g = min(self.group, b)
-        while b % g:
-            g -= 1
-        y = x.float().reshape(g, -1, c, h, w)
-        y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # [B/g]
-        y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w).to(x.dtype)
-        return torch.cat([x, y], dim=1)
-
-
 class DcganDiscriminator(nn.Module):
     """image [B, C, S, S] -> one logit per image [B]."""
 
@@ -123,7 +105,7 @@ class DcganDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2, True))
         last = widths[-1]
         if cfg.minibatch_stddev:
-            layers.append(MinibatchStddev(cfg.mbstd_group))
+            layers.append(MinibatchStdDev(cfg.mbstd_group))
             last += 1
         self.features = nn.Sequential(*layers)
         self.head = nn.Conv2d(last, 1, 4, 1, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from artengine.config import option
 
@@ -29,20 +30,30 @@ class GanTrainerConfig:
         help="adaptive balance: skip the discriminator update while its loss is below this (0: off; "
              "in the loss's own units, ignored by wgan-gp)")
     r1_gamma: float = option(0.0, min=0.0, help="R1 penalty weight on real images (0: off)")
+    r1_every: int = option(1, min=1, max=1000,
+                           help="lazy R1: apply it every N steps, weighted by N (StyleGAN2 uses 16)")
+    drift: float = option(0.0, min=0.0, help="epsilon drift: adds drift * mean(D(real)^2) to D's loss, keeping "
+                                             "critic scores near zero with any loss (ProGAN: 0.001)")
     pack: int = option(1, min=1, max=16,
                        help="PacGAN packing: D judges this many images at once, stacked on channels, so a "
                             "generator that repeats itself is easy to spot (1: off; divides batch_size)")
     ema_beta: float = option(0.999, min=0.0, max=1.0, help="EMA of generator weights for samples/export (0: off)")
     ema_warmup: bool = option(True, help="ramp the EMA decay in over the first steps (min(beta, (1+t)/(10+t)))")
+    ema_images: int = option(0, min=0, help="EMA half-life in images instead of ema_beta, the same smoothing at "
+                                            "any batch size (StyleGAN2-ADA; 0: use ema_beta)")
+    ema_rampup: float = option(0.0, min=0.0, max=1.0,
+                               help="with ema_images: the half-life is at most this fraction of the images shown "
+                                    "so far, so early samples do not lag at the random init (0: off)")
     grid_size: int = option(64, min=1, max=1024, help="images in the fixed-latent sample grid")
 
 
 @dataclass
 class BceLossConfig:
-    """Non-saturating BCE: D learns real=1/fake=0, G maximizes log D(G(z))."""
+    """Non-saturating BCE: D learns real=1/fake=0, G maximizes log D(G(z)) (no settings; label
+    smoothing is the trainer's)."""
 
-    label_smoothing: float = option(0.0, min=0.0, max=0.5,
-                                    help="one-sided smoothing built into the loss (the trainer's option adds to it)")
+    #: settings that moved: one-sided label smoothing is the trainer's ``label_smoothing`` alone now
+    legacy: ClassVar[dict[str, tuple[str, ...]]] = {"label_smoothing": ("trainer.label_smoothing",)}
 
 
 @dataclass
@@ -60,4 +71,6 @@ class WganGpLossConfig:
     """Wasserstein loss with gradient penalty (Gulrajani et al. 2017)."""
 
     gp_weight: float = option(10.0, min=0.0, help="gradient penalty weight lambda")
-    drift: float = option(0.0, min=0.0, help="epsilon drift penalty on D(real)^2 (ProGAN uses 0.001)")
+
+    #: settings that moved: the epsilon drift term is the trainer's ``drift`` now (it works with any loss)
+    legacy: ClassVar[dict[str, tuple[str, ...]]] = {"drift": ("trainer.drift",)}

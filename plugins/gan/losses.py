@@ -51,11 +51,10 @@ class BceLoss(_BoundedLoss):
     """Non-saturating BCE, the DCGAN default."""
 
     def __init__(self, cfg=None):
-        self.smoothing = float(getattr(cfg, "label_smoothing", 0.0))
+        pass
 
     def d_loss(self, d_real: Tensor, d_fake: Tensor, real_target: float = 1.0) -> Tensor:
-        target = real_target - self.smoothing
-        real = F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, target))
+        real = F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, real_target))
         fake = F.softplus(d_fake).mean()  # BCE with target 0
         return real + fake
 
@@ -90,19 +89,15 @@ class LsganLoss(_BoundedLoss):
 
 
 class WganGpLoss:
-    """Wasserstein critic loss with gradient penalty and an optional drift term (ProGAN's epsilon)."""
+    """Wasserstein critic loss with gradient penalty (ProGAN's epsilon drift is the trainer's ``drift``)."""
 
     supports_balance = False
 
     def __init__(self, cfg=None):
         self.gp_weight = float(getattr(cfg, "gp_weight", 10.0))
-        self.drift = float(getattr(cfg, "drift", 0.0))
 
     def d_loss(self, d_real: Tensor, d_fake: Tensor, real_target: float = 1.0) -> Tensor:
-        loss = d_fake.mean() - d_real.mean()
-        if self.drift:
-            loss = loss + self.drift * d_real.pow(2).mean()
-        return loss
+        return d_fake.mean() - d_real.mean()
 
     def g_loss(self, d_fake: Tensor) -> Tensor:
         return -d_fake.mean()

@@ -1,13 +1,17 @@
 """The adversarial trainer: discriminator phase, generator phase, EMA, sample grids, exact resume.
 
-Each phase is a small method (``discriminator_step``, ``generator_step``, ``update_ema``) so that
-other GAN trainers (e.g. progressive growing) can subclass it and replace only what differs.
-Readable top to bottom, in the spirit of the pytorch/examples DCGAN loop.
+One step reads top to bottom (``train_step``: D ``n_critic`` times, then G, then the EMA), in
+the spirit of the pytorch/examples DCGAN loop. Its parts are small methods so that other GAN
+trainers replace only what differs: the progressive-growing trainer (``plugins/progan``) sets the
+resolution and fade of the networks and of the real images; a third-party one adds terms to
+:meth:`GanTrainer.generator_loss` or :meth:`GanTrainer.d_regularizers`, draws fakes its own way
+in :meth:`GanTrainer.fake_images`, or changes what D sees in :meth:`GanTrainer.augment`.
+The loop around the step (logging, grids, checkpoints, eval) is the core ``Trainer.fit``.
 """
 
 from __future__ import annotations
 
-import io
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -15,14 +19,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from artengine import atomic
 from artengine import checkpoint as ckpt
+from artengine.errors import ConfigError
 from artengine.training.ema import EMA
 from artengine.training.precision import autocast, grad_scaler
+from artengine.training.samples import save_grid
 from artengine.training.trainer import Trainer
 
-from .config import GanTrainerConfig
 from .losses import r1_penalty
+from .tiling import is_tileable, random_roll
 
 
 class GeneratorExport(nn.Module):
@@ -39,7 +44,7 @@ class GeneratorExport(nn.Module):
 def run_channels(trainer: Trainer) -> int:
     """The image channels of a run: the config's, else the dataset's, else (when only rebuilding
     networks for export/eval) what the latest checkpoint recorded, so the data need not be loaded."""
-    channels = int(trainer.config.get("channels") or 0)
+    channels = trainer.settings.channels
     if channels:
         return channels
     if trainer.inference:
@@ -50,22 +55,6 @@ def run_channels(trainer: Trainer) -> int:
         if channels:
             return channels
     return int(trainer.ctx.dataset.channels)
-
-
-def save_grid(images: torch.Tensor, path: Path) -> Path:
-    """Write images in [-1, 1] as one PNG grid, atomically."""
-    from PIL import Image
-    from torchvision.utils import make_grid
-
-    n = images.shape[0]
-    nrow = max(1, int(round(n ** 0.5)))
-    grid = make_grid(images.float().clamp(-1, 1), nrow=nrow, padding=2, normalize=True, value_range=(-1, 1))
-    array = grid.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-    if array.shape[2] == 1:
-        array = array[:, :, 0]
-    buf = io.BytesIO()
-    Image.fromarray(array).save(buf, format="PNG")
-    return atomic.write_bytes(path, buf.getvalue())
 
 
 class PackedDiscriminator(nn.Module):
@@ -83,31 +72,32 @@ class PackedDiscriminator(nn.Module):
 
 
 class GanTrainer(Trainer):
-    """Two-phase GAN training with TTUR, n_critic, label smoothing, the balance rule, R1 and EMA."""
+    """Two-phase GAN training with TTUR, n_critic, label smoothing, the balance rule, R1, drift,
+    PacGAN, EMA and mixed precision."""
 
-    Config = GanTrainerConfig
+    model_kind = "generator"
+    #: DDP must look for parameters a step did not use (true for networks that grow)
+    ddp_find_unused = False
 
     # -- building --------------------------------------------------------------
     def setup(self) -> None:
         cfg = self.cfg
-        self.image_size = int(self.config["image_size"])
+        self.image_size = self.settings.image_size
         self.channels = run_channels(self)
-        self.G = self.ctx.build("generator", image_size=self.image_size, channels=self.channels).to(self.device)
         self.check_pack()
-        self.D = self.ctx.build("discriminator", image_size=self.image_size,
-                                channels=self.channels * cfg.pack).to(self.device)
-        if self.config.get("channels_last"):
+        self.G, self.D = self.build_networks()
+        if self.settings.channels_last:
             self.G = self.G.to(memory_format=torch.channels_last)
             self.D = self.D.to(memory_format=torch.channels_last)
         self.loss = self.ctx.build("loss")
         self.latent_dim = int(self.G.latent_dim)
         self.ema = EMA(self.G, cfg.ema_beta) if cfg.ema_beta > 0 else None
         self.d_skips = 0
-        fixed = torch.Generator().manual_seed(int(self.config["seed"]) * 7919 + 12345)
+        fixed = torch.Generator().manual_seed(self.settings.seed * 7919 + 12345)
         self.fixed_z = torch.randn(cfg.grid_size, self.latent_dim, generator=fixed).to(self.device)
         self.latent_rng = self.generator_rng("latent", offset=1)
-        packed = PackedDiscriminator(self.D, cfg.pack) if cfg.pack > 1 else self.D
-        self.G_train, self.D_train = self.wrap_distributed(self.G), self.wrap_distributed(packed)
+        self.G_train = self.wrap_distributed(self.generator_view())
+        self.D_train = self.wrap_distributed(self.discriminator_view())
         self.opt_g = self.make_optimizer(self.G, cfg.lr_g, (cfg.beta1_g, cfg.beta2_g))
         self.opt_d = self.make_optimizer(self.D, cfg.lr_d, (cfg.beta1_d, cfg.beta2_d))
         self.scaler_g = grad_scaler(self.device, self.precision)
@@ -115,14 +105,33 @@ class GanTrainer(Trainer):
         if not self.inference:
             self.stream = self.make_stream()
 
+    def build_networks(self) -> tuple[nn.Module, nn.Module]:
+        """G and D from the run's generator and discriminator sections (D sees ``pack`` images at once)."""
+        G = self.ctx.build("generator", image_size=self.image_size, channels=self.channels)
+        D = self.ctx.build("discriminator", image_size=self.image_size, channels=self.channels * self.cfg.pack)
+        return G.to(self.device), D.to(self.device)
+
+    def generator_view(self) -> nn.Module:
+        """The module the step calls as G: ``z -> fake images``."""
+        return self.G
+
+    def discriminator_view(self, D: nn.Module | None = None) -> nn.Module:
+        """The module the step calls as D (``self.D`` unless given): ``images -> one score per image``,
+        per group of ``pack`` images under PacGAN."""
+        D = self.D if D is None else D
+        return PackedDiscriminator(D, self.cfg.pack) if self.cfg.pack > 1 else D
+
+    def batch_sizes(self) -> tuple[int, ...]:
+        """Every batch size this run trains with."""
+        return (self.settings.batch_size,)
+
     def check_pack(self) -> None:
         """PacGAN groups whole batches: say so up front rather than fail inside a reshape."""
-        pack, batch = self.cfg.pack, int(self.config.get("batch_size") or 0)
-        if pack > 1 and batch % pack:
-            from artengine.errors import ConfigError
-
-            raise ConfigError(f"trainer.pack={pack} must divide batch_size={batch}: "
-                              f"choose a batch size that is a multiple of {pack}")
+        pack = self.cfg.pack
+        for batch in self.batch_sizes():
+            if pack > 1 and batch % pack:
+                raise ConfigError(f"trainer.pack={pack} must divide batch_size={batch}: "
+                                  f"choose a batch size that is a multiple of {pack}")
 
     def make_optimizer(self, net: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
         fused = self.device.type == "cuda"
@@ -134,13 +143,13 @@ class GanTrainer(Trainer):
             from torch.nn.parallel import DistributedDataParallel
 
             ids = [self.device.index] if self.device.type == "cuda" else None
-            return DistributedDataParallel(net, device_ids=ids, broadcast_buffers=False)
+            return DistributedDataParallel(net, device_ids=ids, broadcast_buffers=False,
+                                           find_unused_parameters=self.ddp_find_unused)
         return net
 
-    @property
-    def sampling_generator(self) -> nn.Module:
-        """The EMA generator when EMA is on, else the trained one."""
-        return self.ema.shadow if self.ema is not None else self.G
+    def sampler(self, ema: bool = True) -> nn.Module:
+        """``z -> images in [-1, 1]`` for grids, eval and export: the EMA generator when EMA is on."""
+        return self.ema.shadow if (ema and self.ema is not None) else self.G
 
     # -- one step ----------------------------------------------------------------
     def sample_z(self, n: int) -> torch.Tensor:
@@ -166,11 +175,11 @@ class GanTrainer(Trainer):
         return scale
 
     def train_step(self) -> dict[str, float]:
-        log_norms = (self.step + 1) % int(self.config.get("log_every", 10)) == 0
+        log_norms = (self.step + 1) % self.settings.log_every == 0
         scale = self.apply_lr_scale()
         stats: dict[str, torch.Tensor] = {}
         for _ in range(self.cfg.n_critic):
-            real, _ = self.stream.next()
+            real = self.real_images()
             stats.update(self.discriminator_step(real, log_norms))
         stats.update(self.generator_step(real.shape[0], log_norms))
         self.update_ema()
@@ -184,25 +193,43 @@ class GanTrainer(Trainer):
             metrics["lr_scale"] = scale
         return metrics
 
+    def real_images(self) -> torch.Tensor:
+        """The next batch of training images, as D should see them at this point of training
+        (rolled around at random for a tileable generator, whose images wrap around)."""
+        images, _ = self.stream.next()
+        if is_tileable(self.G):
+            images = random_roll(images, self.latent_rng)
+        return images
+
+    def fake_images(self, z: torch.Tensor) -> torch.Tensor:
+        """G's images for latents ``z`` (both phases draw fakes here)."""
+        return self.G_train(z)
+
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """What D sees of any image, real or fake, in every call (losses and penalties alike):
+        the identity here; differentiable augmentation overrides it."""
+        return images
+
+    def discriminate(self, images: torch.Tensor) -> torch.Tensor:
+        """D's scores (float32) for ``images``: the one way every phase and penalty calls D."""
+        return self.D_train(self.augment(images)).float()
+
     def discriminator_step(self, real: torch.Tensor, log_norms: bool = False) -> dict[str, torch.Tensor]:
         """D on real (target 1, or 1 - smoothing) and generated (target 0); skipped while D is too strong."""
-        cfg = self.cfg
         z = self.sample_z(real.shape[0])
         with self.autocast():
             with torch.no_grad():
-                fake = self.G_train(z)
-            d_real = self.D_train(real).float()
-            d_fake = self.D_train(fake).float()
-            loss = self.loss.d_loss(d_real, d_fake, real_target=1.0 - cfg.label_smoothing)
+                fake = self.fake_images(z)
+            d_real = self.discriminate(real)
+            d_fake = self.discriminate(fake)
+            loss = self.loss.d_loss(d_real, d_fake, real_target=1.0 - self.cfg.label_smoothing)
         stats = {"loss_d": loss, "d_real": d_real.mean(), "d_fake": d_fake.mean()}
         if self.balance_skip(loss):
             self.d_skips += 1
             stats["d_skipped"] = loss.new_ones(())
             return stats
         with self.autocast():
-            penalty = self.loss.penalty(self.D_train, real, fake)
-            if cfg.r1_gamma > 0:
-                penalty = penalty + 0.5 * cfg.r1_gamma * r1_penalty(self.D_train, real)
+            penalty = self.d_regularizers(real, fake, d_real)
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler_d.scale(loss + penalty).backward()
         if log_norms:
@@ -214,6 +241,17 @@ class GanTrainer(Trainer):
         stats["d_skipped"] = loss.new_zeros(())
         return stats
 
+    def d_regularizers(self, real: torch.Tensor, fake: torch.Tensor, d_real: torch.Tensor) -> torch.Tensor:
+        """What D's loss gets besides the adversarial term: the loss's own penalty (WGAN-GP's), the
+        epsilon drift and R1, lazily every ``r1_every`` steps with its weight scaled to match."""
+        cfg = self.cfg
+        penalty = self.loss.penalty(self.discriminate, real, fake)
+        if cfg.drift > 0:
+            penalty = penalty + cfg.drift * d_real.pow(2).mean()
+        if cfg.r1_gamma > 0 and self.step % cfg.r1_every == 0:
+            penalty = penalty + 0.5 * cfg.r1_gamma * cfg.r1_every * r1_penalty(self.discriminate, real)
+        return penalty
+
     def balance_skip(self, d_loss: torch.Tensor) -> bool:
         """The adaptive balance rule: when D's loss is already below the threshold, updating it would
         only starve G of gradient, so skip this D update (counted in ``d_skips``)."""
@@ -223,17 +261,14 @@ class GanTrainer(Trainer):
         return float(d_loss.detach()) < threshold
 
     def generator_step(self, batch_size: int, log_norms: bool = False) -> dict[str, torch.Tensor]:
-        """G through the frozen D, target 1 (non-saturating)."""
+        """G through the frozen D."""
         frozen = not isinstance(self.D_train, torch.nn.parallel.DistributedDataParallel)
         if frozen:
             self.D.requires_grad_(False)
-        z = self.sample_z(batch_size)
         with self.autocast():
-            fake = self.G_train(z)
-            loss = self.loss.g_loss(self.D_train(fake).float())
+            loss, stats = self.generator_loss(batch_size)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss).backward()
-        stats = {"loss_g": loss}
         if log_norms:
             self.scaler_g.unscale_(self.opt_g)
             stats["grad_norm_g"] = _grad_norm(self.G)
@@ -243,9 +278,24 @@ class GanTrainer(Trainer):
             self.D.requires_grad_(True)
         return stats
 
+    def generator_loss(self, batch_size: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """G's objective for one step and the stats to log: the loss's generator term on fresh fakes.
+        Add generator regularizers (e.g. path length) by extending this."""
+        loss = self.loss.g_loss(self.discriminate(self.fake_images(self.sample_z(batch_size))))
+        return loss, {"loss_g": loss}
+
     def ema_decay(self) -> float:
-        beta = self.cfg.ema_beta
-        if self.cfg.ema_warmup:
+        """This step's EMA decay: from a half-life in images (``ema_images``, with its ramp-up), or
+        ``ema_beta`` (with its warm-up)."""
+        cfg = self.cfg
+        if cfg.ema_images > 0:
+            half_life = float(cfg.ema_images)
+            if cfg.ema_rampup > 0:
+                half_life = min(half_life, self.images_seen * cfg.ema_rampup)
+            batch = self.stream.batch_size * self.ctx.world_size
+            return 0.5 ** (batch / max(half_life, 1e-8))
+        beta = cfg.ema_beta
+        if cfg.ema_warmup:
             beta = min(beta, (1.0 + self.step) / (10.0 + self.step))
         return beta
 
@@ -292,7 +342,7 @@ class GanTrainer(Trainer):
     @torch.no_grad()
     def generate(self, z: torch.Tensor, batch: int = 256) -> torch.Tensor:
         """Images in [-1, 1] from the sampling (EMA) generator, in eval mode."""
-        g = self.sampling_generator
+        g = self.sampler()
         was_training = g.training
         g.eval()
         try:
@@ -300,28 +350,32 @@ class GanTrainer(Trainer):
         finally:
             g.train(was_training)
 
-    def save_samples(self) -> Path | None:
+    def grid_images(self) -> torch.Tensor:
+        """The images of a sample grid: the fixed latents through the sampling generator."""
+        return self.generate(self.fixed_z)
+
+    def save_samples(self, name: str | None = None) -> Path | None:
         if not self.run.writer:
             return None
-        images = self.generate(self.fixed_z)
-        return save_grid(images, self.run.samples_dir / f"{ckpt.checkpoint_name(self.step)}.png")
+        name = name or f"{ckpt.checkpoint_name(self.step)}.png"
+        return save_grid(self.grid_images(), self.run.samples_dir / name)
 
-    def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:
-        """The EMA generator (``ema=False``: the raw trained one) mapping z to images in [0, 1]."""
-        import copy
-
-        source = self.sampling_generator if ema else self.G
-        module = GeneratorExport(copy.deepcopy(source).float().eval()).cpu()
-        meta = {
+    def export_meta(self) -> dict[str, Any]:
+        """The contract metadata of the exported generator."""
+        return {
             "kind": "generator",
             "latent_dim": self.latent_dim,
             "image_size": self.image_size,
             "channels": self.channels,
-            "recipe": self.config.get("recipe"),
-            "dataset": self.config.get("dataset", {}).get("name"),
+            "recipe": self.settings.recipe,
+            "dataset": self.ctx.config.section("dataset").name,
             "step": self.step,
         }
-        return module, meta
+
+    def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:
+        """The EMA generator (``ema=False``: the raw trained one) mapping z to images in [0, 1]."""
+        module = GeneratorExport(copy.deepcopy(self.sampler(ema)).float().eval()).cpu()
+        return module, self.export_meta()
 
 
 def _grad_norm(net: nn.Module) -> torch.Tensor:

@@ -7,6 +7,7 @@ listing plugins never imports torch.
 from __future__ import annotations
 
 from artengine.hookspecs import hookimpl
+from artengine.recipe import Recipe
 
 _NET = "artengine.plugins.progan.networks"
 
@@ -34,13 +35,13 @@ def register_trainers(register):
     from .config import ProGanTrainerConfig
 
     register("progan", "artengine.plugins.progan.trainer:ProGanTrainer", config=ProGanTrainerConfig,
-             description="Progressive growing 4x4 -> image_size with fade-in and stabilization phases, "
-                         "EMA of G, exact resume mid-fade; msg=true trains all scales at once (MSG-GAN).")
+             description="The GAN trainer plus a growth schedule: 4x4 -> image_size with fade-in and "
+                         "stabilization phases, exact resume mid-fade; msg=true trains all scales at once (MSG-GAN).")
 
 
 @hookimpl
 def register_recipes(register):
-    register("progan", None, trainer="progan", generator="progan", discriminator="progan", loss="wgan-gp",
-             settings={"image_size": 32, "sample_every": 250, "checkpoint_every": 500},
-             description="ProGAN (Karras et al. 2018): grow from 4x4 with WGAN-GP + epsilon drift; "
-                         "--set msg=true for multi-scale gradients (MSG-GAN) without growing.")
+    register(Recipe("progan", trainer="progan", generator="progan", discriminator="progan", loss="wgan-gp",
+                    settings={"image_size": 32, "sample_every": 250, "checkpoint_every": 500},
+                    description="ProGAN (Karras et al. 2018): grow from 4x4 with WGAN-GP + epsilon drift; "
+                                "--set msg=true for multi-scale gradients (MSG-GAN) without growing."))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from artengine.config import option
+from artengine.plugins.gan.config import GanTrainerConfig
 
 
 @dataclass
@@ -27,9 +29,22 @@ class ProDiscriminatorConfig:
 
 
 @dataclass
-class ProGanTrainerConfig:
-    """The growth schedule is counted in images, so a resumed run follows it exactly."""
+class ProGanTrainerConfig(GanTrainerConfig):
+    """The GAN trainer's settings with the ProGAN paper's defaults, plus the growth schedule.
+    The schedule is counted in images, so a resumed run follows it exactly."""
 
+    lr_g: float = option(1e-3, min=0.0, help="generator learning rate (Adam; paper: 0.001)")
+    lr_d: float = option(1e-3, min=0.0, help="discriminator learning rate (Adam; paper: 0.001)")
+    beta1_g: float = option(0.0, min=0.0, max=1.0, help="Adam beta1 of the generator (paper: 0)")
+    beta2_g: float = option(0.99, min=0.0, max=1.0, help="Adam beta2 of the generator (paper: 0.99)")
+    beta1_d: float = option(0.0, min=0.0, max=1.0, help="Adam beta1 of the discriminator (paper: 0)")
+    beta2_d: float = option(0.99, min=0.0, max=1.0, help="Adam beta2 of the discriminator (paper: 0.99)")
+    drift: float = option(1e-3, min=0.0, help="epsilon drift: adds drift * mean(D(real)^2) to D's loss "
+                                              "(paper: 0.001; keeps critic scores near zero with any loss)")
+    ema_images: int = option(2000, min=0, help="EMA half-life of G's weights in images (0: use ema_beta)")
+    ema_rampup: float = option(0.05, min=0.0, max=1.0,
+                               help="early on the half-life is at most this fraction of the images shown so "
+                                    "far (StyleGAN2-ADA), so short runs' samples do not lag at the random init")
     msg: bool = option(False, help="multi-scale gradients (MSG-GAN): all resolutions at once, no growing")
     start_resolution: int = option(4, choices=(4, 8, 16, 32, 64, 128, 256), help="first stage's resolution")
     fade_images: int = option(2000, min=0, help="images shown while a new block fades in (alpha 0 -> 1)")
@@ -38,15 +53,7 @@ class ProGanTrainerConfig:
     batch_sizes: list[int] = option(default_factory=lambda: [64, 64, 32, 32, 16, 16, 8],
                                     help="batch size per resolution from 4x4 up (the last one repeats), each capped "
                                          "by the run's batch_size; empty: batch_size everywhere")
-    lr_g: float = option(1e-3, min=0, help="generator learning rate (Adam)")
-    lr_d: float = option(1e-3, min=0, help="discriminator learning rate (Adam)")
-    beta1: float = option(0.0, min=0, max=1, help="Adam beta1 (paper: 0)")
-    beta2: float = option(0.99, min=0, max=1, help="Adam beta2 (paper: 0.99)")
-    drift: float = option(1e-3, min=0, help="epsilon drift: adds drift * mean(D(real)^2) to D's loss (paper: "
-                                             "0.001; keeps critic scores near zero with any loss)")
-    n_critic: int = option(1, min=1, max=10, help="discriminator steps per generator step")
-    ema_images: int = option(2000, min=0, help="EMA half-life of G's weights in images (0: no EMA)")
-    ema_rampup: float = option(0.05, min=0, max=1, help="early on the half-life is at most this fraction of the "
-                                                        "images shown so far (StyleGAN2-ADA), so short runs' "
-                                                        "samples do not lag at the random init; 0: off")
-    sample_grid: int = option(64, min=1, max=256, help="images in each sample grid")
+
+    #: settings renamed when ProGAN became the GAN trainer plus a growth schedule
+    legacy: ClassVar[dict[str, tuple[str, ...]]] = {
+        "beta1": ("beta1_g", "beta1_d"), "beta2": ("beta2_g", "beta2_d"), "sample_grid": ("grid_size",)}

@@ -15,14 +15,9 @@ import math
 import torch
 from torch import nn
 
-from .layers import (
-    EqualizedConv2d,
-    EqualizedLinear,
-    MinibatchStdDev,
-    PixelNorm,
-    downsample2x,
-    upsample2x,
-)
+from artengine.plugins.gan.layers import MinibatchStdDev
+
+from .layers import EqualizedConv2d, EqualizedLinear, PixelNorm, downsample2x, upsample2x
 
 
 def channels_at(resolution: int, fmap_base: int, fmap_min: int, fmap_max: int) -> int:

@@ -46,9 +46,6 @@ class Schedule:
             return 1.0
         return min(1.0, images / self.fade_images)
 
-    def phase(self, stage: int, images: int) -> str:
-        return "fade" if self.alpha(stage, images) < 1.0 else "stabilize"
-
     def stage_done(self, stage: int, images: int) -> bool:
         return stage < self.last and images >= self.stage_images(stage)
 

@@ -6,6 +6,7 @@ total-variation losses registered as components. Torch is imported only when the
 from __future__ import annotations
 
 from artengine.hookspecs import hookimpl
+from artengine.recipe import Recipe
 
 _PKG = "artengine.plugins.style"
 
@@ -47,11 +48,11 @@ def register_trainers(register):
 
 @hookimpl
 def register_recipes(register):
-    register("fast-style", None, trainer="fast-style",
-             settings={"image_size": 256, "channels": 3, "batch_size": 4, "sample_every": 200,
-                       "checkpoint_every": 200, "log_every": 10},
-             description="Fast style transfer: train a transformation network for one style image "
-                         "(--style FILE_OR_NAME --data FOLDER_OR_DATASET).")
+    register(Recipe("fast-style", trainer="fast-style",
+                    settings={"image_size": 256, "channels": 3, "batch_size": 4, "sample_every": 200,
+                              "checkpoint_every": 200, "log_every": 10},
+                    description="Fast style transfer: train a transformation network for one style image "
+                                "(--style FILE_OR_NAME --data FOLDER_OR_DATASET)."))
 
 
 @hookimpl

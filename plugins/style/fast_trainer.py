@@ -2,24 +2,23 @@
 
 Each step stylizes a batch of photos, and the batch's own VGG features are the content
 targets while the style image's Gram matrices (computed once) are the style targets: the
-same :class:`StyleObjective` that `artengine style` optimizes pixels against. Checkpoints,
-resume, samples and metrics come from the core :class:`Trainer`.
+same :class:`StyleObjective` that `artengine style` optimizes pixels against. The loop and its
+upkeep (metrics, progress, grids, checkpoints, resume) are the core :class:`Trainer`'s.
 """
 
 from __future__ import annotations
 
 import copy
-import io
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from artengine import atomic
 from artengine import checkpoint as ckpt
 from artengine.config import to_dict
 from artengine.training.precision import autocast
+from artengine.training.samples import save_grid
 from artengine.training.trainer import Trainer
 
 from . import images as im
@@ -40,11 +39,11 @@ class StyleExport(nn.Module):
 
 
 class FastStyleTrainer(Trainer):
-    Config = FastStyleConfig
+    model_kind = "image-to-image"
 
     def setup(self) -> None:
         cfg: FastStyleConfig = self.cfg
-        self.image_size = int(self.config["image_size"])
+        self.image_size = self.settings.image_size
         self.style_ref = im.resolve_image(cfg.style)
         self.net = TransformerNet(cfg.width, cfg.residual_blocks).to(self.device)
         if self.inference:
@@ -105,15 +104,9 @@ class FastStyleTrainer(Trainer):
         """A two-row grid: the fixed photos, and below them the same photos stylized."""
         if not self.run.writer or self.inference:
             return None
-        from torchvision.utils import make_grid
-
-        grid = make_grid(torch.cat([self.fixed, self.stylize(self.fixed)]).cpu(), nrow=self.fixed.shape[0],
-                         padding=2, pad_value=1.0)
-        path = self.run.samples_dir / f"{ckpt.checkpoint_name(self.step)}.png"
-        buffer = io.BytesIO()
-        im.to_pil(grid.unsqueeze(0)).save(buffer, format="PNG")
-        atomic.write_bytes(path, buffer.getvalue())
-        return path
+        return save_grid(torch.cat([self.fixed, self.stylize(self.fixed)]),
+                         self.run.samples_dir / f"{ckpt.checkpoint_name(self.step)}.png",
+                         value_range=(0.0, 1.0), nrow=self.fixed.shape[0])
 
     def export_model(self) -> tuple[nn.Module, dict[str, Any]]:
         module = StyleExport(copy.deepcopy(self.net).float().eval()).cpu()
@@ -122,10 +115,10 @@ class FastStyleTrainer(Trainer):
             "kind": "image-to-image",
             "style": self.style_ref.name,
             "style_source": self.style_ref.describe(),
-            "image_size": int(self.config["image_size"]),
+            "image_size": self.image_size,
             "channels": 3,
-            "recipe": self.config.get("recipe", "fast-style"),
-            "dataset": self.config.get("dataset", {}).get("name"),
+            "recipe": self.settings.recipe,
+            "dataset": self.ctx.config.section("dataset").name,
             "step": self.step,
             "settings": settings,
         }

