@@ -102,7 +102,15 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
         )
     from ..training.build import build_trainer
 
-    build_trainer(config, registry=registry, quiet=quiet, resume=resume).fit()
+    trainer = build_trainer(config, registry=registry, quiet=quiet, resume=resume)
+    if not quiet and trainer.ctx.rank == 0:
+        from ..training.precision import describe_choice
+
+        st = trainer.settings
+        click.echo(f"{st.recipe} on {trainer.device}: "
+                   f"{describe_choice(st.precision, trainer.precision, trainer.device, st.channels_last)}"
+                   f" -> {st.out}", err=True)
+    trainer.fit()
 
 
 @click.command("sample")
