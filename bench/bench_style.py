@@ -40,6 +40,12 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
+    """Peak resident memory of this process: VmHWM (getrusage's ru_maxrss would start at the parent's size,
+    since Linux carries it over across fork + exec)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -16,7 +16,9 @@ import numpy as np
 from . import atomic
 from .errors import ArtengineError
 from .runtime import interpolation_path, latent, latents, load_model
+from .runtime.controls import feeds_for
 from .runtime.images import grid, load_image, save_animation, save_png, to_uint8, upscale
+from .runtime.wspace import StyleSpace, w_path
 
 PHOTO_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
 
@@ -29,6 +31,7 @@ class RenderResult:
     grid: str | None = None
     images: list[str] = field(default_factory=list)
     animations: list[str] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # further contact sheets (e.g. style-mix.png)
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
@@ -45,9 +48,11 @@ def _photos(source: Path) -> list[Path]:
 
 
 def _render_generator(model, out: Path, result: RenderResult, *, n: int, seed: int, truncation: float,
-                      interpolate: int, frames: int, fps: int, formats: tuple[str, ...], singles: bool) -> None:
+                      interpolate: int, frames: int, fps: int, formats: tuple[str, ...], singles: bool,
+                      controls: dict[str, Any] | None = None, styles: StyleSpace | None = None) -> None:
+    """The grid, single PNGs and the walk (in W through ``styles`` when given, else a z slerp)."""
     z = latents(seed, n, model.latent_dim, truncation)
-    pixels = to_uint8(model.generate(z))
+    pixels = to_uint8(model.generate(z, controls=controls))
     base = {"artengine.model": model.path.name, "artengine.seed": str(seed),
             "artengine.truncation": f"{truncation:g}", "artengine.config_hash": model.metadata.get("config_hash", "")}
     # The contact sheet first: it is what a user looks at (and the cold-start target's "first PNG").
@@ -59,15 +64,38 @@ def _render_generator(model, out: Path, result: RenderResult, *, n: int, seed: i
         result.images.append(name)
     if interpolate >= 2:
         keys = np.stack([latent(seed + k, 0, model.latent_dim, truncation) for k in range(interpolate)])
-        path = interpolation_path(keys, frames)
-        pics = to_uint8(model.generate(path))
+        if styles is not None:
+            pics = to_uint8(styles.images(w_path(styles.w(keys, controls), frames)))
+        else:
+            pics = to_uint8(model.generate(interpolation_path(keys, frames), controls=controls))
         big = [upscale(p, 128) for p in pics]
         for fmt in formats:
             name = f"interpolation-seed{seed}-k{interpolate}.{fmt}"
             save_animation(out / name, big, fps=fps)
             result.animations.append(name)
     result.manifest.update({"n": n, "seed": seed, "truncation": truncation, "interpolate": interpolate,
-                            "frames": frames, "latent": "numpy default_rng([seed, index]).standard_normal"})
+                            "frames": frames, "latent": "numpy default_rng([seed, index]).standard_normal",
+                            "controls": {k: float(v) for k, v in (controls or {}).items()},
+                            "interpolation_space": "w" if styles is not None else "z"})
+
+
+def _render_style_mix(model, styles: StyleSpace, out: Path, result: RenderResult, *, rows: list[int],
+                      cols: list[int], crossover: int, controls: dict[str, Any] | None) -> None:
+    """style-mix.png: row seeds' coarse layers with column seeds' fine ones."""
+    k = crossover
+    images = to_uint8(styles.style_mix_grid(rows, cols, k, controls))
+    save_png(out / "style-mix.png", grid(images, ncol=len(cols) + 1),
+             {"artengine.model": model.path.name, "artengine.rows": ",".join(map(str, rows)),
+              "artengine.cols": ",".join(map(str, cols)), "artengine.crossover": str(k)})
+    result.sheets.append("style-mix.png")
+    result.manifest["style_mix"] = {"rows": rows, "cols": cols, "crossover": k, "num_ws": styles.num_ws}
+
+
+def _walk_space(model, space: str) -> str:
+    """auto: W when the model was exported with its mapping and synthesis parts, else z."""
+    if space == "auto":
+        return "w" if {"mapping", "synthesis"} <= set(model.part_paths()) else "z"
+    return space
 
 
 def _render_image_to_image(model, out: Path, result: RenderResult, *, source: Path, max_side: int) -> None:
@@ -103,8 +131,13 @@ def _thumb(image_hwc: np.ndarray, side: int) -> np.ndarray:
 def render(model_path: str | Path, out: str | Path, *, n: int = 64, seed: int = 0, truncation: float = 0.0,
            interpolate: int = 0, frames: int = 24, fps: int = 12, provider: str = "cpu",
            formats: tuple[str, ...] = ("gif", "webp"), source: str | Path | None = None,
-           max_side: int = 512, singles: bool = True) -> RenderResult:
-    """Render ``model_path`` into ``out``; writes ``render.json`` listing everything written."""
+           max_side: int = 512, singles: bool = True, controls: dict[str, Any] | None = None,
+           style_mix: tuple[list[int], list[int]] | None = None, crossover: int | None = None,
+           space: str = "auto") -> RenderResult:
+    """Render ``model_path`` into ``out``; writes ``render.json`` listing everything written.
+
+    ``controls`` sets the model's declared extra inputs (e.g. ``{"psi": 0.7}``); ``style_mix`` (row
+    seeds, column seeds) adds style-mix.png; ``space`` is where interpolation walks: z, w or auto."""
     model = load_model(model_path, provider=provider)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -118,10 +151,23 @@ def render(model_path: str | Path, out: str | Path, *, n: int = 64, seed: int = 
             raise ArtengineError("--n must be at least 1")
         if interpolate and frames < 2:
             raise ArtengineError("--frames must be at least 2")
+        if space not in ("auto", "z", "w"):
+            raise ArtengineError(f"interpolation space {space!r} is not one of auto, z, w")
+        if controls:  # refuse unknown names and bad values before anything is written
+            feeds_for(model.extra_inputs, controls, 1, where=Path(model_path).name)
+        walk_w = interpolate >= 2 and _walk_space(model, space) == "w"
+        styles = StyleSpace.of(model, provider=provider) if (walk_w or style_mix is not None) else None
+        if style_mix is not None:  # checked before anything is written
+            crossover = styles.check_crossover(styles.num_ws // 2 if crossover is None else crossover)
         _render_generator(model, out, result, n=n, seed=seed, truncation=truncation, interpolate=interpolate,
-                          frames=frames, fps=fps, formats=formats, singles=singles)
+                          frames=frames, fps=fps, formats=formats, singles=singles, controls=controls,
+                          styles=styles if walk_w else None)
+        if style_mix is not None:
+            _render_style_mix(model, styles, out, result, rows=list(style_mix[0]), cols=list(style_mix[1]),
+                              crossover=crossover, controls=controls)
     result.manifest.update({"model": str(model_path), "kind": model.kind,
                             "providers": model.providers, "metadata": model.metadata,
-                            "grid": result.grid, "images": result.images, "animations": result.animations})
+                            "grid": result.grid, "images": result.images, "animations": result.animations,
+                            "sheets": result.sheets})
     atomic.write_json(out / "render.json", result.manifest)
     return result

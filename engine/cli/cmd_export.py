@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 
@@ -18,7 +20,10 @@ import click
               help="Which torch.onnx path to use (default auto: dynamo, falling back to torchscript).")
 @click.option("--checkpoint", default=None, help="Checkpoint name inside the run (default: the latest).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Other exporter settings.")
-def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_exporter, checkpoint, sets) -> None:
+@click.option("--parts", is_flag=True, help="Also export the networks the trainer offers apart (StyleGAN: mapping "
+              "z -> w and synthesis w -> image, for style mixing and W-space walks) as MODEL.ROLE.onnx beside OUT.")
+def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_exporter, checkpoint, sets,
+                   parts) -> None:
     """Export the generator of RUN_DIR; nothing is written unless the file passes verification."""
     from ..errors import ConfigError
     from ..export import export_run
@@ -32,8 +37,14 @@ def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_export
     for key, value in (("opset", opset), ("quantize", quantize), ("exporter", torch_exporter)):
         if value is not None:
             options[key] = value
-    report = export_run(run_dir, out, exporter=exporter, ema=not no_ema, options=options, checkpoint=checkpoint)
+    report = export_run(run_dir, out, exporter=exporter, ema=not no_ema, options=options, checkpoint=checkpoint,
+                        parts=parts)
     line = f"wrote {out}"
+    if parts:
+        from ..export.api import part_path
+
+        names = json.loads(report.metadata.get("artengine.parts", "{}")) if hasattr(report, "metadata") else {}
+        line += "".join(f", {part_path(out, role)}" for role in names)
     if hasattr(report, "exporter"):
         line += f" (torch exporter: {report.exporter}, opset {report.opset}, max |onnxruntime - torch| " \
                 f"{report.max_abs_diff:.2g}"

@@ -23,6 +23,14 @@ def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     """Frechet distance between Gaussians fitted to two feature sets [N, D] (the FID formula)."""
     a64, b64 = a.double().cpu().numpy(), b.double().cpu().numpy()
     mu1, mu2 = a64.mean(0), b64.mean(0)
+    if min(a64.shape[0], b64.shape[0]) < a64.shape[1]:
+        # fewer images than dimensions: with centred, scaled data X, Y (S1 = X'X, S2 = Y'Y) the
+        # eigenvalues of S1 S2 are the squared singular values of X Y', so tr sqrt(S1 S2) is the
+        # nuclear norm of the small N1 x N2 matrix X Y' (no D x D decomposition)
+        x = (a64 - mu1) / np.sqrt(max(1, a64.shape[0] - 1))
+        y = (b64 - mu2) / np.sqrt(max(1, b64.shape[0] - 1))
+        tr_covmean = np.linalg.svd(x @ y.T, compute_uv=False).sum()
+        return float(((mu1 - mu2) ** 2).sum() + (x * x).sum() + (y * y).sum() - 2 * tr_covmean)
     s1, s2 = np.cov(a64, rowvar=False), np.cov(b64, rowvar=False)
     # tr sqrt(s1 s2) = sum sqrt(eig(sqrt(s1) s2 sqrt(s1))), all symmetric PSD: no complex sqrtm needed
     w, v = np.linalg.eigh(s1)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +38,30 @@ def export_module(module: Any, meta: dict[str, Any], out: str | Path, *, exporte
     return instance.export(module, meta, out, metadata=props)
 
 
+def part_path(out: str | Path, role: str) -> Path:
+    """Where the part ``role`` of the model ``out`` goes: ``model.onnx`` -> ``model.mapping.onnx``."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.{role}{out.suffix}")
+
+
+def trainer_parts(trainer: Any, *, ema: bool = True) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """``trainer.export_parts(ema=...)``: the networks a trainer offers as separate models beside its
+    main one (a style-based generator: ``mapping`` and ``synthesis``), by role."""
+    offer = getattr(trainer, "export_parts", None)
+    if offer is None:
+        raise ExportError(f"trainer {type(trainer).__name__} exports one model, no parts",
+                          hint="export without --parts")
+    return offer(ema=ema)
+
+
 def export_run(run_dir: str | Path, out: str | Path, *, exporter: str = "onnx", ema: bool = True,
-               options: dict[str, Any] | None = None, checkpoint: str | None = None, registry: Any = None):
-    """Export the run in ``run_dir`` to ``out``; returns the exporter's report."""
+               options: dict[str, Any] | None = None, checkpoint: str | None = None, registry: Any = None,
+               parts: bool = False):
+    """Export the run in ``run_dir`` to ``out``; returns the exporter's report.
+
+    ``parts``: also export the trainer's parts (:func:`trainer_parts`) beside it, named by
+    :func:`part_path` and listed in the main model's ``artengine.parts`` metadata. Every file is
+    written to a scratch folder first and moved into place only when all of them passed."""
     from ..rundir import RunDir
     from ..training.build import load_trainer
 
@@ -48,5 +73,23 @@ def export_run(run_dir: str | Path, out: str | Path, *, exporter: str = "onnx", 
                           f"{type(trainer).__name__} makes no model to export")
     module, meta = trainer_model(trainer, ema=ema)
     extra = {"ema": str(bool(ema)).lower(), "run": Path(run_dir).name}
-    return export_module(module, meta, out, exporter=exporter, options=options, config=config,
-                         config_file=run.config_path, extra=extra, registry=registry)
+    common = {"exporter": exporter, "options": options, "config": config, "config_file": run.config_path,
+              "registry": registry}
+    if not parts:
+        return export_module(module, meta, out, extra=extra, **common)
+    offered = trainer_parts(trainer, ema=ema)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        names = {role: part_path(out, role).name for role in offered}
+        for role, (part, part_meta) in offered.items():
+            export_module(part, part_meta, scratch / names[role], extra={**extra, "part_of": out.name}, **common)
+        report = export_module(module, meta, scratch / out.name, extra={**extra, "parts": json.dumps(names)},
+                               **common)
+        for name in [*names.values(), out.name]:
+            os.replace(scratch / name, out.parent / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    report.path = out
+    return report

@@ -10,9 +10,13 @@ import numpy as np
 import onnxruntime as ort
 
 from ..errors import ArtengineError, ModelFileError
+from .controls import ExtraInput, feeds_for, model_extra_inputs
 
 PREFIX = "artengine."
-INPUTS = {"generator": "z", "image-to-image": "content"}
+#: kind -> the contract's input; "mapping" (z -> w) and "synthesis" (ws -> image) are the two halves
+#: of a style-based generator, exported on request next to it (metadata ``artengine.parts``)
+INPUTS = {"generator": "z", "image-to-image": "content", "mapping": "z", "synthesis": "ws"}
+OUTPUTS = {"mapping": "w"}  # every other kind outputs "image"
 
 
 def providers_for(provider: str) -> list[str]:
@@ -104,15 +108,21 @@ class Model:
         inputs = {i.name: i for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
         want = INPUTS[self.kind]
-        if want not in inputs or "image" not in outputs:
-            raise _not_ours(self.path, f"a {self.kind} needs input {want!r} and output 'image', "
+        self.output = OUTPUTS.get(self.kind, "image")
+        if want not in inputs or self.output not in outputs:
+            raise _not_ours(self.path, f"a {self.kind} needs input {want!r} and output {self.output!r}, "
                                        f"it has inputs {sorted(inputs)} and outputs {outputs}")
-        extra = set(inputs) - {want, "label"}
+        self.extra_inputs: list[ExtraInput] = model_extra_inputs(self.metadata, self.path)
+        declared = {s.name for s in self.extra_inputs}
+        missing = sorted(declared - set(inputs))
+        if missing:
+            raise _not_ours(self.path, f"its metadata declares inputs {missing} that the graph lacks")
+        extra = set(inputs) - {want, "label"} - declared
         if extra:
             raise _not_ours(self.path, f"unexpected inputs {sorted(extra)}")
         self.conditional = "label" in inputs
         shape = inputs[want].shape
-        if self.kind == "generator":
+        if INPUTS[self.kind] == "z":
             dim = shape[1] if len(shape) == 2 else None
             if not isinstance(dim, int) or str(dim) != self.metadata.get("latent_dim", str(dim)):
                 raise _not_ours(self.path, f"input 'z' has shape {shape}, metadata says latent_dim "
@@ -132,24 +142,53 @@ class Model:
         return self.path.stem
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(self.session.run(["image"], feeds)[0], dtype=np.float32)
+        return np.asarray(self.session.run([self.output], feeds)[0], dtype=np.float32)
 
-    def generate(self, z: np.ndarray, label: np.ndarray | None = None, *, batch_size: int = 64) -> np.ndarray:
-        """Images float32 ``[n, C, H, W]`` in [0, 1] for latents ``z`` ``[n, latent_dim]``."""
-        if self.kind != "generator":
-            raise ArtengineError(f"{self.path.name} is an image-to-image model; pass images, not latents")
+    @property
+    def controls(self) -> dict[str, ExtraInput]:
+        """The model's declared extra inputs by name (empty for most models)."""
+        return {s.name: s for s in self.extra_inputs}
+
+    def generate(self, z: np.ndarray, label: np.ndarray | None = None, *, batch_size: int = 64,
+                 controls: dict[str, Any] | None = None) -> np.ndarray:
+        """Images float32 ``[n, C, H, W]`` in [0, 1] for latents ``z`` ``[n, latent_dim]``; ``controls``
+        sets declared extra inputs (one value, or one per latent); the rest take their defaults.
+        A mapping model returns its ``w`` ``[n, w_dim]`` instead."""
+        if INPUTS[self.kind] != "z":
+            raise ArtengineError(f"{self.path.name} is a {self.kind} model; it does not take latents z")
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ArtengineError(f"latents must be [n, {self.latent_dim}], got {list(z.shape)}")
         if self.conditional and label is None:
             label = np.zeros(len(z), dtype=np.int64)
+        extras = feeds_for(self.extra_inputs, controls, len(z), where=self.path.name)
         chunks = []
         for start in range(0, len(z), batch_size):
             feeds: dict[str, Any] = {"z": z[start:start + batch_size]}
             if self.conditional:
                 feeds["label"] = np.asarray(label, dtype=np.int64)[start:start + batch_size]
+            feeds.update({k: v[start:start + batch_size] for k, v in extras.items()})
             chunks.append(self.run(feeds))
         return np.concatenate(chunks) if chunks else np.zeros((0, self.channels, 0, 0), np.float32)
+
+    def synthesize(self, ws: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
+        """A synthesis model: images for per-layer styles ``ws`` ``[n, num_ws, w_dim]``."""
+        if self.kind != "synthesis":
+            raise ArtengineError(f"{self.path.name} is a {self.kind} model, not a synthesis network")
+        ws = np.asarray(ws, dtype=np.float32)
+        chunks = [self.run({"ws": ws[i:i + batch_size]}) for i in range(0, len(ws), batch_size)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.channels, 0, 0), np.float32)
+
+    def part_paths(self) -> dict[str, Path]:
+        """The files exported beside this model on request (``artengine export --parts``), by role:
+        ``mapping`` and ``synthesis`` for a style-based generator; empty when there are none."""
+        import json
+
+        try:
+            parts = json.loads(self.metadata.get("parts") or "{}")
+        except json.JSONDecodeError:
+            raise _not_ours(self.path, "its artengine.parts metadata is not JSON") from None
+        return {role: self.path.with_name(str(name)) for role, name in parts.items()}
 
     def stylize(self, images: np.ndarray) -> np.ndarray:
         """Image-to-image: float32 ``[n, 3, H, W]`` in [0, 1] -> the model's output images."""

@@ -23,14 +23,16 @@ import torch
 
 from artengine import atomic
 from artengine.export.errors import ExportError
+from artengine.runtime.controls import ExtraInput, parse_extra_inputs
 
 from .config import OnnxExportConfig
 from .quantize import quantize_model
 from .rewrite import for_int8
 from .verify import ort_session, run_ort
 
-INPUTS = {"generator": "z", "image-to-image": "content"}
+INPUTS = {"generator": "z", "image-to-image": "content", "mapping": "z", "synthesis": "ws"}
 OUTPUT = "image"
+OUTPUTS = {"mapping": "w"}  # every other kind outputs OUTPUT
 
 
 @dataclass
@@ -56,25 +58,38 @@ class _Named(torch.nn.Module):
         self.kind = kind
         self.conditional = conditional
 
-    def forward(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
-        if self.conditional:
-            return self.module(x, label)
-        return self.module(x)
+    def forward(self, x: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
+        """``x``, then ``label`` (conditional models), then the declared extra inputs in order."""
+        return self.module(x, *extra)
+
+
+def _extra_inputs(meta: dict[str, Any]) -> list[ExtraInput]:
+    try:
+        return parse_extra_inputs(meta.get("extra_inputs"), where="the trainer's export meta")
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def _example_inputs(kind: str, meta: dict[str, Any], batch: int, gen: torch.Generator,
                     size: tuple[int, int] | None = None) -> tuple[torch.Tensor, ...]:
-    if kind == "generator":
-        z = torch.randn(batch, int(meta["latent_dim"]), generator=gen)
+    """Random inputs of the contract's shapes: latents, labels, then each extra input drawn across its
+    whole declared range (so verification covers it)."""
+    if kind in ("generator", "mapping"):
+        args = [torch.randn(batch, int(meta["latent_dim"]), generator=gen)]
         if meta.get("num_classes"):
-            return z, torch.randint(0, int(meta["num_classes"]), (batch,), generator=gen)
-        return (z,)
+            args.append(torch.randint(0, int(meta["num_classes"]), (batch,), generator=gen))
+        for spec in _extra_inputs(meta):
+            args.append(spec.min + (spec.max - spec.min) * torch.rand(batch, generator=gen))
+        return tuple(args)
+    if kind == "synthesis":
+        shape = [batch] + [int(d) for d in meta["input"]["shape"][1:]]
+        return (torch.randn(*shape, generator=gen),)
     h, w = size or (int(meta.get("image_size") or 64),) * 2
     return (torch.rand(batch, int(meta.get("channels") or 3), h, w, generator=gen),)
 
 
-def _input_names(kind: str, conditional: bool) -> list[str]:
-    return [INPUTS[kind]] + (["label"] if conditional else [])
+def _input_names(kind: str, conditional: bool, meta: dict[str, Any] | None = None) -> list[str]:
+    return [INPUTS[kind]] + (["label"] if conditional else []) + [s.name for s in _extra_inputs(meta or {})]
 
 
 def _dynamo_export(wrapped: torch.nn.Module, args: tuple, names: list[str], kind: str, path: Path,
@@ -83,11 +98,11 @@ def _dynamo_export(wrapped: torch.nn.Module, args: tuple, names: list[str], kind
     first: dict[int, Any] = {0: batch}
     if kind == "image-to-image":
         first.update({2: torch.export.Dim("height", min=8, max=8192), 3: torch.export.Dim("width", min=8, max=8192)})
-    shapes = (first, {0: batch})[: len(args)]
+    shapes = (first, tuple({0: batch} for _ in args[1:])) if len(args) > 1 else (first,)  # forward(x, *extra)
     sink = io.StringIO()
     with warnings.catch_warnings(), contextlib.redirect_stdout(sink):
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(wrapped, args, None, input_names=names, output_names=[OUTPUT],
+        program = torch.onnx.export(wrapped, args, None, input_names=names, output_names=[OUTPUTS.get(kind, OUTPUT)],
                                     opset_version=opset, dynamo=True, dynamic_shapes=shapes,
                                     verbose=False, optimize=True)
         program.save(str(path))
@@ -95,17 +110,18 @@ def _dynamo_export(wrapped: torch.nn.Module, args: tuple, names: list[str], kind
 
 def _torchscript_export(wrapped: torch.nn.Module, args: tuple, names: list[str], kind: str, path: Path,
                         opset: int) -> None:
+    output = OUTPUTS.get(kind, OUTPUT)
     axes = {n: {0: "batch"} for n in names}
-    axes[OUTPUT] = {0: "batch"}
+    axes[output] = {0: "batch"}
     if kind == "image-to-image":
         axes[names[0]].update({2: "height", 3: "width"})
-        axes[OUTPUT].update({2: "out_height", 3: "out_width"})
+        axes[output].update({2: "out_height", 3: "out_width"})
     kwargs: dict[str, Any] = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(wrapped, args, str(path), input_names=names, output_names=[OUTPUT],
+        torch.onnx.export(wrapped, args, str(path), input_names=names, output_names=[output],
                           opset_version=opset, dynamic_axes=axes, do_constant_folding=True, **kwargs)
 
 
@@ -136,9 +152,10 @@ def _torch_export(wrapped, args, names, kind, path: Path, cfg: OnnxExportConfig)
 def _check_contract(model: onnx.ModelProto, names: list[str], kind: str) -> None:
     inputs = [i.name for i in model.graph.input]
     outputs = [o.name for o in model.graph.output]
-    if inputs != names or outputs != [OUTPUT]:
+    output = OUTPUTS.get(kind, OUTPUT)
+    if inputs != names or outputs != [output]:
         raise ExportError(f"exported graph has inputs {inputs} and outputs {outputs}; "
-                          f"the {kind} contract needs inputs {names} and output ['{OUTPUT}']")
+                          f"the {kind} contract needs inputs {names} and output ['{output}']")
 
 
 def _set_metadata(model: onnx.ModelProto, props: dict[str, str]) -> None:
@@ -165,7 +182,7 @@ def _verify(model_bytes: bytes, module: torch.nn.Module, names: list[str], kind:
         expected = module(*args).float().cpu().numpy()
     feeds = _feeds(args, names)
     try:
-        got = run_ort(ort_session(model_bytes), feeds)
+        got = run_ort(ort_session(model_bytes), feeds, OUTPUTS.get(kind, OUTPUT))
     except Exception as exc:
         raise ExportError(f"onnxruntime cannot run the exported model: {type(exc).__name__}: {exc}") from None
     if got.shape != expected.shape:
@@ -173,7 +190,7 @@ def _verify(model_bytes: bytes, module: torch.nn.Module, names: list[str], kind:
     if not np.isfinite(expected).all():
         raise ExportError("the PyTorch network produces NaN or infinite values; nothing to export")
     lo, hi = float(expected.min()), float(expected.max())
-    if lo < -1e-3 or hi > 1 + 1e-3:
+    if OUTPUTS.get(kind, OUTPUT) == OUTPUT and (lo < -1e-3 or hi > 1 + 1e-3):
         raise ExportError(f"the network's output spans [{lo:.3f}, {hi:.3f}]; the contract needs [0, 1]",
                           hint="the trainer's export_model() must map its output to [0, 1]")
     diff = float(np.abs(got - expected).max())
@@ -199,11 +216,11 @@ class OnnxExporter:
         kind = meta.get("kind", "generator")
         if kind not in INPUTS:
             raise ExportError(f"cannot export a model of kind {kind!r}; kinds: {', '.join(INPUTS)}")
-        if kind == "generator" and not meta.get("latent_dim"):
+        if kind in ("generator", "mapping") and not meta.get("latent_dim"):
             raise ExportError("the trainer's export meta has no latent_dim")
         conditional = bool(meta.get("num_classes")) and kind == "generator"
         module = module.eval().float().cpu()
-        names = _input_names(kind, conditional)
+        names = _input_names(kind, conditional, meta)
         graph_module, rewrites = module, {}
         if cfg.quantize == "int8" and cfg.rewrite:
             graph_module, rewrites = for_int8(module)

