@@ -58,7 +58,7 @@ def training_crops(folder: Path, count: int, size: int, seed: int = 0) -> Path:
 
 def train(width: int, data: Path, out: Path, args) -> tuple[object, float]:
     """A fast-style network of ``width`` trained for ``args.steps``; returns (trainer, seconds per step)."""
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
     from artengine.training.build import build_trainer
     from artengine.training.trainer import seed_everything
@@ -107,10 +107,10 @@ def quality(paths: dict[int, Path], args) -> tuple[dict[str, dict[str, float]], 
     """Weighted style and content losses of each model's output on the held photos (mean over photos)."""
     import torch
 
+    from artengine.pluginhost import get_registry
     from artengine.plugins.style import images as im
     from artengine.plugins.style.configs import FastStyleConfig
     from artengine.plugins.style.recipe import StyleObjective
-    from artengine.registry import get_registry
     from artengine.runtime import load_model
 
     settings = FastStyleConfig()

@@ -23,7 +23,7 @@ RECIPES: dict[str, tuple[str, dict[str, str]]] = {
 
 
 def available_recipes() -> list[str]:
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_registry
 
     registry = get_registry()
     return [r for r in RECIPES if registry.has("recipes", r)]
@@ -32,7 +32,7 @@ def available_recipes() -> list[str]:
 def build_trainer(recipe: str, out: Path, *, image_size: int, batch_size: int, device: str = "cpu",
                   precision: str = "fp32", extra: dict[str, str] | None = None, compile: bool = False):
     """The recipe's trainer, set up and ready for ``train_step()``."""
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
     from artengine.training.build import build_trainer as build
     from artengine.training.trainer import seed_everything

@@ -77,8 +77,8 @@ def test_toml_file_errors_name_the_file(tmp_path):
 def test_resolve_gives_a_frozen_typed_run_config_that_round_trips_through_config_json():
     import dataclasses
 
+    from artengine.pluginhost import get_registry
     from artengine.recipe import Recipe
-    from artengine.registry import get_registry
     from artengine.runconfig import RunConfig, recipe_of, resolve
 
     registry = get_registry()
@@ -94,7 +94,7 @@ def test_resolve_gives_a_frozen_typed_run_config_that_round_trips_through_config
 
 
 def test_a_bare_set_key_that_several_sections_have_is_an_error_naming_them():
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
 
     with pytest.raises(ConfigError) as info:
@@ -108,7 +108,7 @@ def test_a_bare_set_key_that_several_sections_have_is_an_error_naming_them():
 def test_old_config_json_loads_with_moved_and_renamed_settings():
     """Before the redesign label_smoothing lived in the bce loss too (the two added up), drift in
     wgan-gp and in ProGAN's trainer, and ProGAN had its own Adam/grid names."""
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_registry
     from artengine.runconfig import RunConfig
 
     registry = get_registry()

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 from artengine import checkpoint as ckpt
 from artengine.errors import DivergenceError
-from artengine.registry import get_registry
+from artengine.pluginhost import get_registry
 from artengine.runconfig import resolve
 from artengine.training.build import build_trainer
 from artengine.training.ema import EMA

@@ -84,7 +84,7 @@ def test_register_commands_adds_a_cli_command():
     cli = get_cli()
     host.pm.register(RegisterCommand, name="command-plugin")
     try:
-        host.call_each("register_commands", cli=cli)
+        host.call("register_commands", cli=cli)
         result = CliRunner().invoke(cli, ["hello-plugin"])
     finally:
         host.pm.unregister(RegisterCommand)

@@ -70,7 +70,7 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     Unknown --name VALUE options set the trainer's own settings (--style FILE).
     """
     from ..config import load_toml, parse_set
-    from ..registry import get_registry
+    from ..pluginhost import get_registry
     from ..runconfig import SECTIONS, TOP_LEVEL, resolve, upgrade_saved
     from ..rundir import RunDir
 

@@ -20,8 +20,7 @@ from .trainer import Trainer, seed_everything
 
 
 def _plugins():
-    from ..pluginhost import get_host
-    from ..registry import get_registry
+    from ..pluginhost import get_host, get_registry
 
     return get_registry(), get_host()
 

@@ -34,3 +34,10 @@ def register_datasets(register):
         "Procedural generative-art compositions: translucent shapes on colour gradients, from the seed, any size.")
     add("torchvision", "torchvision_data:load_torchvision", b.TorchvisionConfig,
         "Any torchvision.datasets class (--data torchvision:CIFAR10); downloads it, so needs internet.")
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import data_group
+
+    cli.add_command(data_group)
