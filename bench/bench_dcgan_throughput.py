@@ -55,7 +55,7 @@ def plain_loop(G, D, data: torch.Tensor, batch: int, latent: int, precision: str
 
 
 def engine_trainer(args, precision: str, ema: bool, out: Path):
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
     from artengine.training.build import build_trainer
     from artengine.training.trainer import seed_everything

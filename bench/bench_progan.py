@@ -100,8 +100,7 @@ class RssProbe:
 
 
 def memory(args: argparse.Namespace) -> dict:
-    from artengine.pluginhost import get_host
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_host, get_registry
     from artengine.runconfig import resolve
     from artengine.training.build import build_trainer
 

@@ -54,11 +54,11 @@ def run_variant(variant: str, size: int, evals: int, precision: str, device: str
     import torch
     import torch.nn.functional as F
 
+    from artengine.pluginhost import get_registry
     from artengine.plugins.style import images as im
     from artengine.plugins.style.configs import StyleSettings
     from artengine.plugins.style.losses import gram_matrix
     from artengine.plugins.style.recipe import StyleObjective
-    from artengine.registry import get_registry
     from artengine.training.precision import autocast
 
     dev = torch.device(device)
@@ -155,10 +155,10 @@ def subprocess_variant(variant: str, size: int, evals: int, precision: str, devi
 def bf16_quality(size: int, steps: int, pictures: str | None = None) -> dict:
     """The same short L-BFGS run in fp32 and bf16: final losses, pixel differences, and (``pictures``:
     a folder) the two results side by side."""
+    from artengine.pluginhost import get_registry
     from artengine.plugins.style import images as im
     from artengine.plugins.style.configs import StyleSettings
     from artengine.plugins.style.gatys import StyleJob, stylize
-    from artengine.registry import get_registry
 
     out = {}
     images = {}

@@ -31,6 +31,10 @@ class DuplicateComponentError(ArtengineError):
     """Two plugins registered the same name for one kind of component."""
 
 
+class PluginError(ArtengineError):
+    """A plugin registered something that cannot work (a bad name, config or factory)."""
+
+
 class DatasetError(ArtengineError):
     """A dataset could not be found, read or downloaded."""
 

@@ -1,31 +1,42 @@
-"""Plugin loading: built-ins and entry-point packages, each isolated.
+"""The plugin host: loads built-ins and entry-point packages, owns the registry, calls hooks.
 
-Built-in plugins are module names loaded exactly like third-party ones. A
-plugin that fails to import, or declares a hook wrongly, is reported once by
-name with the reason; everything else keeps working.
+Every plugin is registered with pluggy behind a guard, so hooks are called through
+pluggy (``host.call``, ``host.emit``) while a failing plugin stays isolated: it is
+reported once by name, unregistered, and its components and commands are dropped;
+the other plugins keep working. Built-in plugins fail loudly in training events
+(a bug of ours must not be hidden as "a broken plugin").
 
 Environment:
 - ``ARTENGINE_LOAD_PLUGINS``: comma-separated allow-list of entry-point plugins
   (set but empty: built-ins only).
-- ``ARTENGINE_STRICT_PLUGINS=1``: re-raise load errors instead of reporting them.
+- ``ARTENGINE_STRICT_PLUGINS=1``: re-raise plugin errors instead of reporting them.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import importlib
 import importlib.metadata as metadata
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
+from .registry import Registry
 
 ENTRY_POINT_GROUP = "artengine"
+#: an entry-point plugin whose import takes longer than this gets a notice (every command pays it)
+SLOW_IMPORT_SECONDS = 1.0
+
+_calling_plugin: contextvars.ContextVar[str | None] = contextvars.ContextVar("artengine_plugin", default=None)
 
 
 @dataclass
@@ -37,18 +48,30 @@ class PluginInfo:
     builtin: bool
     module: str
     hooks: list[str] = field(default_factory=list)
-    components: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: bool = False
+    import_seconds: float = 0.0
 
 
 class PluginLoadError(Exception):
-    """Raised in strict mode when a plugin cannot be loaded."""
+    """Raised in strict mode when a plugin fails."""
 
 
 def builtin_plugin_modules() -> tuple[str, ...]:
     from .plugins import BUILTIN_PLUGINS  # the plugins/ folder
 
     return BUILTIN_PLUGINS
+
+
+def current_plugin() -> str | None:
+    """The plugin whose hook implementation is running now (None outside a hook call)."""
+    return _calling_plugin.get()
+
+
+def hook_names() -> list[str]:
+    """Every hook a plugin can implement (the public surface in :mod:`artengine.hookspecs`)."""
+    return sorted(n for n in dir(hookspecs) if n.startswith(("register_", "on_")))
 
 
 def _strict() -> bool:
@@ -62,13 +85,116 @@ def _allowed_entry_points() -> set[str] | None:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _plugin_location(exc: BaseException) -> str:
+    """``" (at FILE:LINE)"`` of the innermost frame in the plugin's own code, not in the engine,
+    pluggy or importlib: a duplicate name points at the plugin's ``register(...)`` call."""
+    from . import plugins as builtin_plugins
+
+    engine_dir = Path(__file__).resolve().parent
+    builtins_dir = Path(builtin_plugins.__file__).resolve().parent
+    pluggy_dir = Path(pluggy.__file__).resolve().parent
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith("<"):
+            continue
+        path = Path(frame.filename).resolve()
+        in_engine = path.is_relative_to(engine_dir) and not path.is_relative_to(builtins_dir)
+        if not in_engine and not path.is_relative_to(pluggy_dir):
+            found = frame
+    return f" (at {found.filename}:{found.lineno})" if found else ""
+
+
+class _GuardedManager(pluggy.PluginManager):
+    """pluggy's manager, registering each plugin behind a guard (see :class:`PluginHost`).
+
+    The guard is a namespace holding a wrapped copy of each hook implementation; callers
+    keep using the plugin object they registered (``unregister(plugin)`` and friends map it).
+    Built-in plugins' implementations run first (pluggy's ``tryfirst``), so a built-in
+    keeps its names when a third-party plugin registers the same one.
+    """
+
+    def __init__(self, on_failure: Callable[[str, str, BaseException], bool], is_builtin: Callable[[str], bool]):
+        super().__init__(ENTRY_POINT_GROUP)
+        self._on_failure = on_failure
+        self._is_builtin = is_builtin
+        self._guards: dict[int, tuple[object, object]] = {}  # id(plugin) -> (plugin, guard)
+
+    def _registered(self, plugin: object) -> object:
+        original, guard = self._guards.get(id(plugin), (None, None))
+        return guard if original is plugin else plugin
+
+    def _guard(self, plugin: object, name: str) -> object:
+        guard = type("GuardedPlugin", (), {"__repr__": lambda _self: f"<plugin {name!r}>"})()
+        for attr in dir(plugin):
+            opts = self.parse_hookimpl_opts(plugin, attr)
+            if opts is None:
+                continue
+            function = getattr(plugin, attr)
+            opts = {**opts, "tryfirst": opts.get("tryfirst") or self._is_builtin(name)}
+            if not (opts.get("wrapper") or opts.get("hookwrapper")):
+                function = self._isolated(function, name, opts.get("specname") or attr)
+            else:
+                function = functools.wraps(function)(lambda *a, _f=function, **k: _f(*a, **k))
+            function.artengine_impl = opts  # type: ignore[attr-defined]
+            setattr(guard, attr, function)
+        return guard
+
+    def _isolated(self, function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def call_isolated(*args: Any, **kwargs: Any) -> Any:
+            token = _calling_plugin.set(plugin)
+            try:
+                return function(*args, **kwargs)
+            except (Exception, SystemExit) as exc:  # KeyboardInterrupt still interrupts
+                if self._on_failure(plugin, hook, exc):
+                    raise
+                return None
+            finally:
+                _calling_plugin.reset(token)
+
+        return call_isolated
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        name = name or self.get_canonical_name(plugin)
+        guard = self._registered(plugin)
+        if guard is plugin:
+            guard = self._guard(plugin, name)
+        registered = super().register(guard, name)
+        self._guards[id(plugin)] = (plugin, guard)
+        return registered
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
+        guard = self._registered(plugin) if plugin is not None else self.get_plugin(name or "")
+        removed = super().unregister(guard, name)
+        for key, (_original, g) in list(self._guards.items()):
+            if g is guard:
+                del self._guards[key]
+        return removed
+
+    def get_name(self, plugin: object) -> str | None:
+        return super().get_name(self._registered(plugin))
+
+    def get_hookcallers(self, plugin: object):
+        return super().get_hookcallers(self._registered(plugin))
+
+    def is_registered(self, plugin: object) -> bool:
+        return super().is_registered(self._registered(plugin))
+
+
 class PluginHost:
-    """A pluggy manager plus what we learned while loading each plugin."""
+    """The loaded plugins, their hooks and the registry of their components."""
 
     def __init__(self, load_entry_points: bool = True):
-        self.pm = pluggy.PluginManager("artengine")
+        self.pm = _GuardedManager(self._hook_failed, self._is_builtin)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        self.registry = Registry(self)
         self._reported: set[str] = set()
         for module_name in builtin_plugin_modules():
             self._load(module_name, lambda m=module_name: importlib.import_module(m), builtin=True,
@@ -93,65 +219,107 @@ class PluginHost:
         info = PluginInfo(name=name, version=version or (__version__ if builtin else None),
                           builtin=builtin, module=module)
         self.infos[name] = info
+        started = time.perf_counter()
         try:
             plugin = loader()
+        except (Exception, SystemExit) as exc:  # a broken plugin must not break the engine
+            self.report_error(name, exc)
+            return
+        info.import_seconds = round(time.perf_counter() - started, 3)
+        if not builtin and info.import_seconds > SLOW_IMPORT_SECONDS:
+            print(f"artengine: plugin {name!r} took {info.import_seconds:.1f} s to import, and every command "
+                  f"pays that; set ARTENGINE_LOAD_PLUGINS to the plugins you need (empty: none) to skip it.",
+                  file=sys.stderr)
+        try:
             self.pm.register(plugin, name=name)
-            bad = [
-                hook.name for hook in self.pm.get_hookcallers(plugin) or []
-                if not hook.has_spec()
-            ]
+            bad = [hook.name for hook in self.pm.get_hookcallers(plugin) or [] if not hook.has_spec()]
             if bad:
                 self.pm.unregister(plugin)
-                raise PluginLoadError(
-                    f"it implements unknown hook(s) {', '.join(bad)}; "
-                    f"known hooks: {', '.join(sorted(self.hook_names()))}"
-                )
-            info.hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the engine
+                raise PluginLoadError(f"it implements unknown hook(s) {', '.join(bad)}; "
+                                      f"known hooks: {', '.join(hook_names())}")
+        except (Exception, SystemExit) as exc:
             self.report_error(name, exc)
+            return
+        info.hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+
+    def _is_builtin(self, plugin: str) -> bool:
+        info = self.infos.get(plugin)
+        return info is not None and info.builtin
+
+    # -- failures ----------------------------------------------------------
+    def _hook_failed(self, plugin: str, hook: str, exc: BaseException) -> bool:
+        """Report and skip a failing plugin; True (re-raise) for a built-in's training event,
+        whose failure is our bug and keeps its traceback."""
+        info = self.infos.get(plugin)
+        if hook.startswith("on_") and info is not None and info.builtin:
+            return True
+        self.report_error(plugin, exc)
+        return False
 
     def report_error(self, plugin: str, exc: BaseException) -> None:
-        """Record (and print once) that ``plugin`` is broken; strict mode re-raises."""
+        """Report (once) that ``plugin`` is broken and skip it; strict mode re-raises."""
         if _strict():
-            raise PluginLoadError(f"plugin {plugin!r} failed: {exc}") from exc
-        reason = f"{type(exc).__name__}: {exc}"
+            raise PluginLoadError(f"plugin {plugin!r} failed: {_describe(exc)}") from exc
+        reason = _describe(exc)
         info = self.infos.setdefault(plugin, PluginInfo(plugin, None, False, plugin))
         info.errors.append(reason)
         key = f"{plugin}:{reason}"
         if key not in self._reported:
             self._reported.add(key)
-            where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-            at = f" (at {where[0].filename}:{where[0].lineno})" if where else ""
-            print(
-                f"artengine: plugin {plugin!r} is broken and was skipped: {reason}{at}. "
-                "Fix or uninstall it; ARTENGINE_STRICT_PLUGINS=1 shows the traceback.",
-                file=sys.stderr,
-            )
+            print(f"artengine: plugin {plugin!r} is broken and was skipped: {reason}{_plugin_location(exc)}. "
+                  "Fix or uninstall it; ARTENGINE_STRICT_PLUGINS=1 shows the traceback.", file=sys.stderr)
+        self.skip(plugin)
+
+    def skip(self, plugin: str) -> None:
+        """Take ``plugin`` out: no hook of it runs again, none of its components stay."""
+        if self.pm.has_plugin(plugin):
+            self.pm.unregister(name=plugin)
+        self.registry.forget(plugin)
+        info = self.infos.get(plugin)
+        if info is not None:
+            info.skipped, info.hooks = True, []
+
+    def warn(self, plugin: str, message: str) -> None:
+        """A one-line notice about ``plugin`` that does not skip it (e.g. a refused command name)."""
+        info = self.infos.setdefault(plugin, PluginInfo(plugin, None, False, plugin))
+        if message not in info.warnings:
+            info.warnings.append(message)
+            print(f"artengine: plugin {plugin!r}: {message}", file=sys.stderr)
+
+    @staticmethod
+    def current_plugin() -> str | None:
+        """The plugin whose hook implementation is running now (None outside a hook call)."""
+        return current_plugin()
+
+    def is_active(self, plugin: str) -> bool:
+        """Whether ``plugin`` is registered (not failed, not skipped)."""
+        return self.pm.has_plugin(plugin)
+
+    def version_of(self, plugin: str) -> str | None:
+        info = self.infos.get(plugin)
+        return info.version if info is not None else None
 
     # -- calling -----------------------------------------------------------
     @staticmethod
     def hook_names() -> list[str]:
-        return sorted(n for n in dir(hookspecs) if n.startswith(("register_", "on_")))
+        return hook_names()
 
     @property
     def hook(self):
         return self.pm.hook
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> None:
-        """Call every implementation of ``hook_name`` separately, so one broken plugin
-        is reported by name and the others still run."""
-        self.call_each_by_plugin(hook_name, lambda _plugin: kwargs)
+    def call(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call ``hook_name`` on every plugin through pluggy; a plugin that raises is reported
+        and skipped, the others still run. Returns the non-None results."""
+        return getattr(self.pm.hook, hook_name)(**kwargs)
 
-    def call_each_by_plugin(self, hook_name: str, make_kwargs: Callable[[str], dict[str, Any]]) -> None:
-        """Like :meth:`call_each`, with per-plugin arguments (e.g. a register callback that
-        remembers who registered what)."""
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in caller.get_hookimpls():  # registration order: built-ins first
-            kwargs = make_kwargs(impl.plugin_name)
-            try:
-                impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except Exception as exc:  # noqa: BLE001
-                self.report_error(impl.plugin_name, exc)
+    def emit(self, event_name: str, **kwargs: Any) -> None:
+        """Send a training event (``on_*`` hook) to every listener. A third-party listener
+        that fails is reported once and skipped from then on; a built-in's error propagates."""
+        if not event_name.startswith("on_") or event_name not in hook_names():
+            raise ValueError(f"{event_name!r} is not a training event; events: "
+                             f"{', '.join(n for n in hook_names() if n.startswith('on_'))}")
+        self.call(event_name, **kwargs)
 
 
 _host: PluginHost | None = None
@@ -165,10 +333,13 @@ def get_host() -> PluginHost:
     return _host
 
 
+def get_registry() -> Registry:
+    """The process-wide registry: ``get_host().registry``."""
+    return get_host().registry
+
+
 def reset_host() -> None:
-    """Forget loaded plugins (tests and long-lived apps that install plugins at run time)."""
+    """Forget loaded plugins and their components (tests and long-lived apps that install
+    plugins at run time); the next :func:`get_host` loads them again."""
     global _host
     _host = None
-    from . import registry
-
-    registry.reset_registry()

@@ -22,6 +22,5 @@ def library_versions(registry: Any = None, plugins: list[str] | None = None) -> 
     for dist in ("torch", "torchvision", "numpy", "onnx", "onnxruntime", "pillow", "safetensors"):
         out[dist] = _version(dist)
     if registry is not None and plugins:
-        host = registry._host
-        out["plugins"] = {p: (host.infos[p].version if p in host.infos else None) for p in plugins}
+        out["plugins"] = {p: registry.host.version_of(p) for p in plugins}
     return out

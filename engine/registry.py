@@ -2,19 +2,22 @@
 
 A component is a name, a factory (a callable or a lazy ``"module:attr"``
 string, so plugins need not import torch to register), a typed config class and
-the plugin that registered it. Names are unique per kind.
+the plugin that registered it. Names are unique per kind. The plugin host owns
+the registry (``host.registry``); this module knows the host only as something
+that calls hooks, so there is no import circle.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from . import config as config_mod
-from .errors import ConfigError, DuplicateComponentError, UnknownComponentError
+from .errors import ConfigError, DuplicateComponentError, PluginError, UnknownComponentError
 from .recipe import Recipe
 
 #: kind (as the CLI spells it) -> registration hook
@@ -42,17 +45,32 @@ class Component:
     plugin: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def label(self) -> str:
+        """``generator 'dcgan' (plugin 'artengine.plugins.dcgan')``, for messages."""
+        return f"{self.kind[:-1]} {self.name!r} (plugin {self.plugin!r})"
+
     def load(self) -> Callable[..., Any]:
-        """Resolve a lazy ``"module:attr"`` factory."""
-        if isinstance(self.factory, str):
-            module_name, _, attr = self.factory.partition(":")
+        """The factory, resolving a lazy ``"module:attr"`` string; a string that does not resolve
+        is a :class:`PluginError` naming the plugin and the string."""
+        if self.factory is None:
+            raise PluginError(f"{self.label} was registered without a factory, so it cannot be built",
+                              hint=f"fix or uninstall the plugin {self.plugin!r}")
+        if not isinstance(self.factory, str):
+            return self.factory
+        module_name, _, attr = self.factory.partition(":")
+        try:
             obj: Any = importlib.import_module(module_name)
             for part in attr.split("."):
                 obj = getattr(obj, part)
-            return obj
-        if self.factory is None:
-            raise TypeError(f"{self.kind[:-1]} {self.name!r} has no factory")
-        return self.factory
+        except (ImportError, AttributeError) as exc:
+            if os.environ.get("ARTENGINE_STRICT_PLUGINS", "") not in ("", "0"):
+                raise
+            raise PluginError(f"{self.label}: its factory {self.factory!r} cannot be loaded "
+                              f"({type(exc).__name__}: {exc})",
+                              hint=f"fix or uninstall the plugin {self.plugin!r}; `artengine plugins --check` "
+                                   "tries every factory") from None
+        return obj
 
     def make_config(self, values: dict[str, Any] | None = None) -> Any:
         """Validate ``values`` against this component's config class."""
@@ -65,47 +83,96 @@ class Component:
         return factory(cfg, **kwargs) if self.config is not None else factory(**kwargs)
 
 
-class Registry:
-    """All components of all loaded plugins, collected lazily per kind."""
+class HookCaller(Protocol):
+    """The plugin host as the registry (and readers of ``registry.host``, e.g. provenance) see it."""
 
-    def __init__(self, host):
-        self._host = host
+    def call(self, hook_name: str, **kwargs: Any) -> list[Any]: ...
+
+    def current_plugin(self) -> str | None: ...
+
+    def is_active(self, plugin: str) -> bool: ...
+
+    def version_of(self, plugin: str) -> str | None: ...
+
+
+def _check_factory(plugin: str, label: str, factory: Any) -> None:
+    """A lazy factory must read ``"module:attr"``; anything else must be callable (or None for
+    components that are data, e.g. recipes)."""
+    if isinstance(factory, str):
+        module_name, sep, attr = factory.partition(":")
+        if not (sep and module_name and attr):
+            raise PluginError(f"plugin {plugin!r} registered {label} with factory {factory!r}; "
+                              "a lazy factory reads 'module:attribute'")
+    elif factory is not None and not callable(factory):
+        raise PluginError(f"plugin {plugin!r} registered {label} with a factory that is not callable "
+                          f"({type(factory).__name__})")
+
+
+class Registry:
+    """All components of all loaded plugins, collected on first use: every kind at once (the
+    register hooks are cheap and torch-free), so a plugin that fails in any of them is skipped
+    before any of its components is used."""
+
+    def __init__(self, host: HookCaller):
+        self.host = host
         self._kinds: dict[str, dict[str, Component]] = {}
 
     def _collect(self, kind: str) -> dict[str, Component]:
-        if kind in self._kinds:
-            return self._kinds[kind]
         if kind not in KINDS:
             raise UnknownComponentError(f"unknown component kind {kind!r}; kinds: {', '.join(KINDS)}")
+        if kind not in self._kinds:
+            for each in KINDS:
+                if each not in self._kinds:
+                    self._collect_kind(each)
+            for found in self._kinds.values():  # a plugin skipped in a later kind loses the earlier ones
+                for name in [n for n, comp in found.items() if not self.host.is_active(comp.plugin)]:
+                    del found[name]
+        return self._kinds[kind]
+
+    def _collect_kind(self, kind: str) -> None:
         found: dict[str, Component] = {}
 
-        def make_register(plugin: str) -> dict[str, Any]:
-            def register(name: str | Recipe, factory: Any = None, *, config: type | None = None,
-                         description: str = "", **extra: Any) -> None:
-                if isinstance(name, Recipe):  # register(Recipe(...))
-                    recipe = name
-                    name, description, extra = recipe.name, recipe.description, {**recipe.listing(),
-                                                                                   "recipe": recipe}
-                if not isinstance(name, str) or not name:
-                    raise TypeError(f"{plugin} registered a {kind[:-1]} without a name")
-                if name in found:
-                    raise DuplicateComponentError(
-                        f"{kind[:-1]} {name!r} is registered twice: by plugin {found[name].plugin!r} "
-                        f"and by plugin {plugin!r}",
-                        hint="uninstall one of them, or restrict plugins with ARTENGINE_LOAD_PLUGINS",
-                    )
-                if config is not None and not hasattr(config, "__dataclass_fields__"):
-                    raise TypeError(f"{kind[:-1]} {name!r}: config must be a dataclass")
-                found[name] = Component(kind, name, factory, config, description.strip(), plugin, extra)
+        def register(name: str | Recipe, factory: Any = None, *, config: type | None = None,
+                     description: str = "", **extra: Any) -> None:
+            plugin = self.host.current_plugin() or "(unknown plugin)"
+            if isinstance(name, Recipe):  # register(Recipe(...))
+                recipe = name
+                name, description, extra = recipe.name, recipe.description, {**recipe.listing(), "recipe": recipe}
+            label = f"a {kind[:-1]} {name!r}" if isinstance(name, str) else f"a {kind[:-1]}"
+            if not isinstance(name, str) or not name:
+                raise PluginError(f"plugin {plugin!r} registered {label} without a name")
+            if name in found:
+                raise DuplicateComponentError(
+                    f"{kind[:-1]} {name!r} is registered twice: by plugin {found[name].plugin!r} "
+                    f"and by plugin {plugin!r}",
+                    hint="uninstall one of them, or restrict plugins with ARTENGINE_LOAD_PLUGINS",
+                )
+            if config is not None and not hasattr(config, "__dataclass_fields__"):
+                raise PluginError(f"plugin {plugin!r} registered {label} whose config is not a dataclass")
+            _check_factory(plugin, label, factory)
+            found[name] = Component(kind, name, factory, config, description.strip(), plugin, extra)
 
-            return {"register": register}
+        self._kinds[kind] = found  # visible to forget() while the hook runs
+        try:
+            self.host.call(KINDS[kind], register=register)
+        except BaseException:
+            del self._kinds[kind]
+            raise
 
-        self._host.call_each_by_plugin(KINDS[kind], make_register)
-        self._kinds[kind] = found
-        for comp in found.values():
-            self._host.infos.get(comp.plugin) and self._host.infos[comp.plugin].components.setdefault(
-                kind, []).append(comp.name)
-        return found
+    def forget(self, plugin: str) -> None:
+        """Drop every component ``plugin`` registered (the host skips a broken plugin)."""
+        for found in self._kinds.values():
+            for name in [n for n, comp in found.items() if comp.plugin == plugin]:
+                del found[name]
+
+    def components_of(self, plugin: str) -> dict[str, list[str]]:
+        """kind -> names that ``plugin`` registered, over the kinds collected so far."""
+        out: dict[str, list[str]] = {}
+        for kind, found in self._kinds.items():
+            names = sorted(n for n, comp in found.items() if comp.plugin == plugin)
+            if names:
+                out[kind] = names
+        return out
 
     def names(self, kind: str) -> list[str]:
         return sorted(self._collect(kind))
@@ -133,22 +200,4 @@ class Registry:
             self._collect(kind)
 
 
-_registry: Registry | None = None
-
-
-def get_registry() -> Registry:
-    """The process-wide registry over :func:`artengine.pluginhost.get_host`."""
-    global _registry
-    if _registry is None:
-        from .pluginhost import get_host
-
-        _registry = Registry(get_host())
-    return _registry
-
-
-def reset_registry() -> None:
-    global _registry
-    _registry = None
-
-
-__all__ = ["Component", "ConfigError", "KINDS", "Registry", "get_registry"]
+__all__ = ["Component", "ConfigError", "KINDS", "Registry"]

@@ -48,9 +48,11 @@ class RunSettings:
     minutes: float = option(0.0, min=0, help="wall-clock budget (0: use steps or epochs)")
     seed: int = option(0, min=0, help="seed for weights, data order and latents")
     device: str = option("auto", choices=("auto", "cpu", "cuda"), help="where to train")
-    precision: str = option("fp32", choices=("fp32", "bf16", "fp16", "auto"),
-                            help="autocast precision; auto picks bf16 where the hardware has it")
-    channels_last: bool = option(False, help="use channels-last memory format (faster with bf16)")
+    precision: str = option("auto", choices=("fp32", "bf16", "fp16", "auto"),
+                            help="autocast precision; auto: bf16 (+ channels-last) where the hardware runs it "
+                                 "natively (AMX/AVX512-BF16 CPUs, CUDA), fp32 elsewhere")
+    channels_last: bool = option(False, help="use channels-last memory format (faster with bf16; on when "
+                                             "precision auto picks bf16)")
     sample_every: int = option(500, min=0, help="write a sample grid every N steps (0: only at the end)")
     checkpoint_every: int = option(500, min=0, help="checkpoint every N steps (0: only at the end)")
     eval_every: int = option(0, min=0, help="measure mode coverage and diversity every N steps into "

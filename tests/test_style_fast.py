@@ -111,8 +111,8 @@ def test_fast_style_trains_on_a_folder_and_exports(tmp_path, image_folder):
 
 
 def test_fast_style_trainer_recipe_and_command_come_through_the_hooks():
+    from artengine.pluginhost import get_registry
     from artengine.plugins import style
-    from artengine.registry import get_registry
 
     recipes = {}
     style.register_recipes(register=lambda recipe: recipes.setdefault(recipe.name, recipe))

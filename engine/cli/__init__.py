@@ -18,7 +18,52 @@ from ..errors import ArtengineError
 
 
 class ArtengineGroup(click.Group):
-    """A click group that turns :class:`ArtengineError` into one clear message."""
+    """The top-level group: turns :class:`ArtengineError` into one clear message, keeps core
+    commands from being replaced by plugins, hides commands of a skipped plugin, and lists
+    command descriptions in full."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.command_owners: dict[str, str] = {}  # command name -> the plugin that added it
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        from ..pluginhost import current_plugin, get_host
+
+        name = name or cmd.name
+        plugin = current_plugin()
+        if plugin is not None and name is not None:
+            if name in self.commands and self.command_owners.get(name) != plugin:
+                owner = self.command_owners.get(name)
+                what = "the core command" if owner is None else f"the command of plugin {owner!r}"
+                get_host().warn(plugin, f"its command {name!r} clashes with {what} {name!r}, which is kept; "
+                                        "rename the plugin's command")
+                return
+            self.command_owners[name] = plugin
+        super().add_command(cmd, name)
+
+    def _visible(self, name: str) -> bool:
+        from ..pluginhost import get_host
+
+        owner = self.command_owners.get(name)
+        return owner is None or get_host().is_active(owner)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) if self._visible(cmd_name) else None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if self._visible(name)]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Like click's, but a description is the command's whole first sentence, wrapped,
+        never cut off with '...'."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -27,24 +72,29 @@ class ArtengineGroup(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
-@click.group(cls=ArtengineGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ArtengineGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__, prog_name="artengine")
 def cli() -> None:
     """artengine: train GANs on your images, stylize photos, export ONNX, render galleries."""
 
 
 def _add_core_commands(group: click.Group) -> None:
+    from .help import show_full_descriptions
+
     for mod in pkgutil.iter_modules(__path__):
         if mod.name.startswith("cmd_"):
             module = importlib.import_module(f"{__name__}.{mod.name}")
             for command in getattr(module, "COMMANDS", ()):
                 group.add_command(command)
+    show_full_descriptions(group)
 
 
 def _add_plugin_commands(group: click.Group) -> None:
     from ..pluginhost import get_host
 
-    get_host().call_each("register_commands", cli=group)
+    host = get_host()
+    host.registry.collect_all()  # a plugin broken in a register hook is skipped before it adds commands
+    host.call("register_commands", cli=group)
 
 
 _add_core_commands(cli)

@@ -12,26 +12,48 @@ from ..registry import KINDS
 
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def plugins_command(as_json: bool) -> None:
+@click.option("--check", is_flag=True,
+              help="Also load every lazy factory (imports the plugins' code: slower); exit 1 if one fails.")
+def plugins_command(as_json: bool, check: bool) -> None:
     """List every loaded plugin: version, hooks, components and load errors."""
+    from ..errors import PluginError
     from ..pluginhost import get_host
-    from ..registry import get_registry
 
     host = get_host()
-    get_registry().collect_all()
-    infos = [dataclasses.asdict(i) for i in host.infos.values()]
+    host.registry.collect_all()
+    failed: dict[str, list[str]] = {}
+    if check:
+        for kind in KINDS:
+            for comp in host.registry.all(kind):
+                if comp.factory is None:  # data, e.g. a recipe
+                    continue
+                try:
+                    comp.load()
+                except PluginError as exc:
+                    failed.setdefault(comp.plugin, []).append(str(exc).split("\n")[0])
+    infos = []
+    for info in host.infos.values():
+        row = dataclasses.asdict(info)
+        row["components"] = host.registry.components_of(info.name)
+        row["factory_errors"] = failed.get(info.name, [])
+        infos.append(row)
     if as_json:
         click.echo(json.dumps(infos, indent=2))
-        return
-    for info in infos:
-        origin = "built-in" if info["builtin"] else "package"
-        click.echo(f"{info['name']} {info['version'] or ''} ({origin})".replace("  ", " "))
-        if info["hooks"]:
-            click.echo(f"  hooks: {', '.join(info['hooks'])}")
-        for kind, names in sorted(info["components"].items()):
-            click.echo(f"  {kind}: {', '.join(sorted(names))}")
-        for err in info["errors"]:
-            click.echo(f"  ERROR: {err}")
+    else:
+        for info in infos:
+            origin = "built-in" if info["builtin"] else "package"
+            state = ", skipped" if info["skipped"] else ""
+            click.echo(f"{info['name']} {info['version'] or ''} ({origin}{state})".replace("  ", " "))
+            if info["hooks"]:
+                click.echo(f"  hooks: {', '.join(info['hooks'])}")
+            for kind, names in sorted(info["components"].items()):
+                click.echo(f"  {kind}: {', '.join(sorted(names))}")
+            for err in info["errors"] + info["factory_errors"]:
+                click.echo(f"  ERROR: {err}")
+            for note in info["warnings"]:
+                click.echo(f"  note: {note}")
+    if failed:
+        raise SystemExit(1)
 
 
 @click.command("list")
@@ -40,7 +62,7 @@ def plugins_command(as_json: bool) -> None:
 def list_command(kind: str, as_json: bool) -> None:
     """List the components of one KIND with their config fields."""
     from ..config import describe
-    from ..registry import get_registry
+    from ..pluginhost import get_registry
 
     comps = get_registry().all(kind)
     rows = [

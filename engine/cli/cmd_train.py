@@ -7,6 +7,7 @@ import json
 import click
 
 from ..errors import ConfigError
+from .help import RecipeHelpCommand
 
 
 def _extra_args_as_set(args: list[str]) -> dict[str, str]:
@@ -41,7 +42,8 @@ def _check_log_extra(log: str) -> None:
                               hint="pip install 'artengine[tensorboard]'") from None
 
 
-@click.command("train", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.command("train", cls=RecipeHelpCommand,
+               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("recipe")
 @click.option("--data", help="Dataset name, folder of images, or torchvision:NAME.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory.")
@@ -70,7 +72,7 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     Unknown --name VALUE options set the trainer's own settings (--style FILE).
     """
     from ..config import load_toml, parse_set
-    from ..registry import get_registry
+    from ..pluginhost import get_registry
     from ..runconfig import SECTIONS, TOP_LEVEL, resolve, upgrade_saved
     from ..rundir import RunDir
 
@@ -100,7 +102,15 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
         )
     from ..training.build import build_trainer
 
-    build_trainer(config, registry=registry, quiet=quiet, resume=resume).fit()
+    trainer = build_trainer(config, registry=registry, quiet=quiet, resume=resume)
+    if not quiet and trainer.ctx.rank == 0:
+        from ..training.precision import describe_choice
+
+        st = trainer.settings
+        click.echo(f"{st.recipe} on {trainer.device}: "
+                   f"{describe_choice(st.precision, trainer.precision, trainer.device, st.channels_last)}"
+                   f" -> {st.out}", err=True)
+    trainer.fit()
 
 
 @click.command("sample")

@@ -39,7 +39,7 @@ EVAL_DIR = "eval"
 def build_dataset(name: str, values: dict[str, Any] | None = None, *, image_size: int, channels: int,
                   registry=None) -> ImageDataset:
     """A registered dataset, as a training run would build it."""
-    from ..registry import get_registry
+    from ..pluginhost import get_registry
 
     registry = registry or get_registry()
     return registry.get("datasets", name).build(dict(values or {}), image_size=image_size, channels=channels,

@@ -90,7 +90,7 @@ class VggSpace:
 def vgg_space(*, size: int = DEFAULT_FEATURE_SIZE, device: str | torch.device = "cpu",
               registry=None) -> VggSpace:
     """The offline feature space, built through the registered ``vgg16-hed`` extractor."""
-    from ..registry import get_registry
+    from ..pluginhost import get_registry
 
     registry = registry or get_registry()
     if not registry.has("feature-extractors", "vgg16-hed"):

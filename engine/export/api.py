@@ -29,7 +29,7 @@ def export_module(module: Any, meta: dict[str, Any], out: str | Path, *, exporte
                   options: dict[str, Any] | None = None, config: dict[str, Any] | None = None,
                   config_file: Path | None = None, extra: dict[str, Any] | None = None, registry: Any = None):
     """Export an in-memory network with the registered exporter ``exporter``."""
-    from ..registry import get_registry
+    from ..pluginhost import get_registry
 
     registry = registry or get_registry()
     comp = registry.get("exporters", exporter)

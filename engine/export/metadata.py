@@ -34,7 +34,7 @@ def dataset_credit(config: dict[str, Any] | None) -> dict[str, str]:
     if not name:
         return {}
     try:
-        from ..registry import get_registry
+        from ..pluginhost import get_registry
 
         comp = get_registry().get("datasets", name)
     except Exception:  # an uninstalled plugin must not stop an export or a gallery

@@ -20,8 +20,7 @@ from .trainer import Trainer, seed_everything
 
 
 def _plugins():
-    from ..pluginhost import get_host
-    from ..registry import get_registry
+    from ..pluginhost import get_host, get_registry
 
     return get_registry(), get_host()
 
@@ -39,6 +38,8 @@ def complete(config: RunConfig, ctx: TrainContext) -> RunConfig:
 
     dataset = ctx.dataset  # load (and validate) the data before anything is written
     settings = dataclasses.replace(config.settings, channels=dataset.channels)
+    if config.settings.precision == "auto" and ctx.precision != "fp32":
+        settings = dataclasses.replace(settings, channels_last=True)  # auto's bf16 comes with channels-last
     return dataclasses.replace(config, settings=settings, dataset_info=dataset.describe(),
                                versions=library_versions(ctx.registry, list(config.plugins)),
                                resolved_device=str(ctx.device), resolved_precision=ctx.precision)

@@ -27,6 +27,7 @@ from artengine.training.samples import save_grid
 from artengine.training.trainer import Trainer
 
 from .losses import r1_penalty
+from .tiling import is_tileable, random_roll
 
 
 class GeneratorExport(nn.Module):
@@ -193,8 +194,11 @@ class GanTrainer(Trainer):
         return metrics
 
     def real_images(self) -> torch.Tensor:
-        """The next batch of training images, as D should see them at this point of training."""
+        """The next batch of training images, as D should see them at this point of training
+        (rolled around at random for a tileable generator, whose images wrap around)."""
         images, _ = self.stream.next()
+        if is_tileable(self.G):
+            images = random_roll(images, self.latent_rng)
         return images
 
     def fake_images(self, z: torch.Tensor) -> torch.Tensor:

@@ -82,7 +82,7 @@ def style_command(content: str, styles: tuple[str, ...], out: str, size: int, st
     from pathlib import Path
 
     from artengine import config as cfg
-    from artengine.registry import get_registry
+    from artengine.pluginhost import get_registry
 
     from . import images as im
     from .gatys import StyleJob, save_outputs, stylize

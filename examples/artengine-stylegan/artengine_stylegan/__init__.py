@@ -50,8 +50,8 @@ STYLEGAN_SETTINGS = {
     "sample_every": 200,
     "checkpoint_every": 500,
     "trainer": {"lr_g": 2.5e-3, "lr_d": 2.5e-3, "beta1_g": 0.0, "beta1_d": 0.0, "beta2_g": 0.99,
-                "beta2_d": 0.99, "r1_gamma": 0.1, "r1_interval": 16, "style_mixing": 0.9,
-                "ema_beta": 0.995},
+                "beta2_d": 0.99, "r1_gamma": 0.05, "r1_every": 16, "style_mixing": 0.9,
+                "ema_beta": 0.998},
     "generator": {"latent_dim": 128, "w_dim": 128, "mapping_layers": 4, "channel_base": 2048,
                   "channel_max": 128},
     "discriminator": {"channel_base": 2048, "channel_max": 128},
@@ -60,7 +60,9 @@ STYLEGAN_SETTINGS = {
 
 @hookimpl
 def register_recipes(register):
-    register("stylegan", None, trainer="stylegan", generator="stylegan", discriminator="stylegan", loss="bce",
-             settings=STYLEGAN_SETTINGS,
-             description="StyleGAN2 (Karras et al. 2020) sized for a CPU: non-saturating loss, lazy R1, "
-                         "style mixing, EMA generator; export with --psi truncation and style mixing.")
+    from artengine.recipe import Recipe
+
+    register(Recipe("stylegan", trainer="stylegan", generator="stylegan", discriminator="stylegan", loss="bce",
+                    settings=STYLEGAN_SETTINGS,
+                    description="StyleGAN2 (Karras et al. 2020) sized for a CPU: non-saturating loss, lazy R1, "
+                                "style mixing, EMA generator; export with --psi truncation and style mixing."))

@@ -44,16 +44,13 @@ class StyleDiscriminatorConfig:
 
 @dataclass
 class StyleGanTrainerConfig(GanTrainerConfig):
-    """The StyleGAN2 regularizers on top of every setting of the GAN trainer (balance, PacGAN, EMA, ...)."""
+    """StyleGAN2's generator regularizers on top of every setting of the GAN trainer (lazy R1 is its
+    ``r1_every``; balance, PacGAN, EMA, ...)."""
 
-    r1_interval: int = option(16, min=1, max=1000,
-                              help="lazy R1: apply the R1 penalty every N steps, scaled by N (0 gamma: off)")
     style_mixing: float = option(0.9, min=0.0, max=1.0,
                                  help="probability that a training batch mixes two latents at a random layer")
     pl_weight: float = option(0.0, min=0.0,
                               help="path-length regularization weight (StyleGAN2 uses 2; 0: off, faster)")
-    pl_interval: int = option(4, min=1, max=1000, help="lazy path-length: every N steps, scaled by N")
+    pl_every: int = option(4, min=1, max=1000, help="lazy path-length: every N steps, weighted by N")
     pl_decay: float = option(0.01, min=0.0, max=1.0, help="decay of the running mean path length")
     pl_batch_shrink: int = option(2, min=1, max=64, help="path-length batch = batch_size / this")
-    roll_real: bool = option(True, help="with a tileable generator, roll every real image by a random "
-                                        "offset so real and generated images both wrap around")

@@ -14,7 +14,7 @@ from test_stylegan_train import TINY
 
 from artengine.runtime import latents, load_model
 from artengine.runtime.wspace import StyleSpace
-from artengine.training.trainer import load_trainer
+from artengine.training.build import load_trainer
 
 
 @pytest.fixture(scope="module")
