@@ -278,3 +278,44 @@ def test_digits_training_covers_all_ten_modes(tmp_path):
     result = evaluate_run(out, samples=10000)
     assert result["modes_covered"] == 10, result
     assert result["kl"] < 0.1, result
+
+
+def test_a_trainer_built_from_python_writes_the_config_the_cli_would(tmp_path):
+    trainer = tiny_trainer(tmp_path / "py", steps=1)
+    saved = json.loads((tmp_path / "py/config.json").read_text())
+    assert saved["resolved_precision"] == trainer.precision == "fp32" and saved["resolved_device"] == "cpu"
+    assert saved["channels"] == 1 and saved["dataset_info"]["name"] == "digits" and "torch" in saved["versions"]
+    assert trainer.ctx.config.resolved and trainer.settings.channels == 1
+
+
+def test_drift_and_lazy_r1_are_the_trainers_regularizers(tmp_path):
+    plain = tiny_trainer(tmp_path / "plain", loss="wgan-gp", **{"discriminator.norm": "none",
+                                                                "loss.gp_weight": "0"})
+    plain.setup()
+    assert plain.train_step()["penalty"] == 0.0
+    drift = tiny_trainer(tmp_path / "drift", loss="wgan-gp", **{"discriminator.norm": "none", "loss.gp_weight": "0",
+                                                                "trainer.drift": "0.5"})
+    drift.setup()
+    assert drift.train_step()["penalty"] > 0
+    lazy = tiny_trainer(tmp_path / "lazy", **{"trainer.r1_gamma": "5", "trainer.r1_every": "2",
+                                              "discriminator.norm": "none"})
+    lazy.setup()
+    penalties = []
+    for _ in range(4):
+        penalties.append(lazy.train_step()["penalty"])
+        lazy.step += 1
+    assert penalties[0] > 0 and penalties[1] == 0.0 and penalties[2] > 0 and penalties[3] == 0.0
+
+
+def test_everything_d_sees_goes_through_augment(tmp_path):
+    trainer = tiny_trainer(tmp_path / "aug", **{"trainer.r1_gamma": "1", "discriminator.norm": "none"})
+    seen = []
+
+    def augment(images):
+        seen.append(images.shape[0])
+        return images.flip(-1)
+
+    trainer.augment = augment
+    trainer.setup()
+    trainer.train_step()
+    assert len(seen) == 4  # D on reals, on fakes, R1 on reals, then G's fakes
