@@ -126,11 +126,12 @@ class Builder:
         works: list[Work] = []
         parts: list[str] = []
         facts = _run_facts(config, metrics)
+        latents = f"the run's fixed latents (seed {config.get('seed', 0)})"
         if frames:
             animation = self._animation(frames, f"{slug}/training.gif")
             parts.append(h.timeline(frames, steps, animation=animation))
             works.append(Work(h.image(frames[-1], f"{title}: samples at step {steps[-1]}",
-                                      caption=f"{title}\nsamples at step {steps[-1]} · {facts}"),
+                                      caption=f"{title}\nsamples at step {steps[-1]} from {latents} · {facts}"),
                               f"samples at step {steps[-1]}"))
             if animation:
                 works.append(Work(h.image(animation, f"{title}: training", caption=f"{title}\nthe same latents "
