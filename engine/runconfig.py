@@ -61,6 +61,8 @@ class RunSettings:
     eval_every: int = option(0, min=0, help="measure mode coverage and diversity every N steps into "
                              "metrics.jsonl (0: off; `artengine eval` measures after training)")
     eval_samples: int = option(5000, min=100, help="generated images per evaluation during training")
+    eval_feature_samples: int = option(500, min=0, help="of those, how many are compared with the training "
+                                       "images in VGG16 features (KID, precision/recall, near-copies; 0: off)")
     log_every: int = option(10, min=1, help="append to metrics.jsonl every N steps")
     log: str = option("none", choices=("none", "tensorboard"),
                       help="also log scalars and sample grids to RUN/tensorboard (needs artengine[tensorboard])")
