@@ -58,9 +58,10 @@ def training_crops(folder: Path, count: int, size: int, seed: int = 0) -> Path:
 
 def train(width: int, data: Path, out: Path, args) -> tuple[object, float]:
     """A fast-style network of ``width`` trained for ``args.steps``; returns (trainer, seconds per step)."""
-    from artengine.pluginhost import get_host, get_registry
+    from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
-    from artengine.training.trainer import TrainContext, seed_everything
+    from artengine.training.build import build_trainer
+    from artengine.training.trainer import seed_everything
 
     registry = get_registry()
     config = resolve("fast-style", registry=registry,
@@ -68,10 +69,8 @@ def train(width: int, data: Path, out: Path, args) -> tuple[object, float]:
                                  "batch_size": args.batch_size, "seed": 0, "device": "cpu", "precision": "fp32"},
                      set_values={"trainer.width": str(width), "trainer.style": args.style,
                                  "log_every": "1000000"})
-    ctx = TrainContext.create(config, registry=registry, host=get_host(), quiet=True)
+    trainer = build_trainer(config, registry=registry)
     seed_everything(0)
-    name, values = ctx.section("trainer")
-    trainer = registry.get("trainers", name).build(values, ctx=ctx)
     trainer.setup()
     t0 = time.perf_counter()
     for _ in range(args.steps):

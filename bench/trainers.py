@@ -32,9 +32,10 @@ def available_recipes() -> list[str]:
 def build_trainer(recipe: str, out: Path, *, image_size: int, batch_size: int, device: str = "cpu",
                   precision: str = "fp32", extra: dict[str, str] | None = None, compile: bool = False):
     """The recipe's trainer, set up and ready for ``train_step()``."""
-    from artengine.pluginhost import get_host, get_registry
+    from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
-    from artengine.training.trainer import TrainContext, seed_everything
+    from artengine.training.build import build_trainer as build
+    from artengine.training.trainer import seed_everything
 
     registry = get_registry()
     data, values = RECIPES.get(recipe, ("shapes", {}))
@@ -49,10 +50,8 @@ def build_trainer(recipe: str, out: Path, *, image_size: int, batch_size: int, d
     if compile:
         cli["compile"] = True
     config = resolve(recipe, registry=registry, cli_values=cli, set_values=values)
-    ctx = TrainContext.create(config, registry=registry, host=get_host(), quiet=True)
+    trainer = build(config, registry=registry)
     seed_everything(0)
-    name, trainer_values = ctx.section("trainer")
-    trainer = registry.get("trainers", name).build(trainer_values, ctx=ctx)
     trainer.setup()
     return trainer
 

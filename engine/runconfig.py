@@ -48,14 +48,21 @@ class RunSettings:
     minutes: float = option(0.0, min=0, help="wall-clock budget (0: use steps or epochs)")
     seed: int = option(0, min=0, help="seed for weights, data order and latents")
     device: str = option("auto", choices=("auto", "cpu", "cuda"), help="where to train")
-    precision: str = option("fp32", choices=("fp32", "bf16", "fp16", "auto"),
-                            help="autocast precision; auto picks bf16 where the hardware has it")
-    channels_last: bool = option(False, help="use channels-last memory format (faster with bf16)")
+    precision: str = option("auto", choices=("fp32", "bf16", "fp16", "auto"),
+                            help="autocast precision; auto: bf16 (+ channels-last) where the hardware runs it "
+                                 "natively (AMX/AVX512-BF16 CPUs, CUDA), fp32 elsewhere")
+    channels_last: bool = option(False, help="use channels-last memory format (faster with bf16; on when "
+                                             "precision auto picks bf16)")
+    compile: bool = option(False, help="torch.compile the training step's networks (eager again, with a "
+                                       "message, where the compiler fails); off by default: not yet measured "
+                                       "faster (bench/gpu.sh, bench/bench_dcgan_throughput.py --compile)")
     sample_every: int = option(500, min=0, help="write a sample grid every N steps (0: only at the end)")
     checkpoint_every: int = option(500, min=0, help="checkpoint every N steps (0: only at the end)")
     eval_every: int = option(0, min=0, help="measure mode coverage and diversity every N steps into "
                              "metrics.jsonl (0: off; `artengine eval` measures after training)")
     eval_samples: int = option(5000, min=100, help="generated images per evaluation during training")
+    eval_feature_samples: int = option(500, min=0, help="of those, how many are compared with the training "
+                                       "images in VGG16 features (KID, precision/recall, near-copies; 0: off)")
     log_every: int = option(10, min=1, help="append to metrics.jsonl every N steps")
     log: str = option("none", choices=("none", "tensorboard"),
                       help="also log scalars and sample grids to RUN/tensorboard (needs artengine[tensorboard])")

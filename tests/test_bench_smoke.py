@@ -3,6 +3,7 @@ their machine line and table does). bench/gpu.sh's CPU path is the CI-safe smoke
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ from tests.helpers_cli import ROOT
 
 def _run(*args: str, timeout: int = 600) -> str:
     proc = subprocess.run(list(args), cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin", "HOME": str(ROOT)})
+                          env={**os.environ, "PYTHON": sys.executable})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
 

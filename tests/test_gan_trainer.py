@@ -174,7 +174,7 @@ def test_cli_train_then_eval_end_to_end(tmp_path):
     assert res.exit_code == 0, res.output
     assert (out / "samples/step-000000003.png").is_file()
     assert (out / "checkpoints/step-000000003.safetensors").is_file()
-    res = runner.invoke(get_cli(), ["eval", str(out), "--samples", "200", "--json"])
+    res = runner.invoke(get_cli(), ["eval", str(out), "--samples", "200", "--json", "--no-features"])
     assert res.exit_code == 0, res.output
     result = json.loads((out / "eval.json").read_text())
     assert result["dataset"] == "digits" and result["step"] == 3 and result["num_modes"] == 10
@@ -186,7 +186,8 @@ def test_cli_train_then_eval_end_to_end(tmp_path):
     model = tmp_path / "digits.onnx"
     res = runner.invoke(get_cli(), ["export", str(out), "--out", str(model)])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(get_cli(), ["eval", str(model), "--samples", "200", "--out", str(tmp_path / "m.json")])
+    res = runner.invoke(get_cli(), ["eval", str(model), "--samples", "200", "--out", str(tmp_path / "m.json"),
+                                    "--no-features"])
     assert res.exit_code == 0, res.output
     from_file = json.loads((tmp_path / "m.json").read_text())
     assert from_file["dataset"] == "digits" and from_file["step"] == 3 and from_file["model"] == str(model)
@@ -203,6 +204,7 @@ def test_eval_every_logs_mode_coverage_during_training_and_eval_takes_a_checkpoi
     res = runner.invoke(get_cli(), ["train", "dcgan", "--data", "digits", "--steps", "4", "--image-size", "8",
                                     "--batch-size", "8", "--out", str(out), "--quiet",
                                     "--set", "eval_every=2", "--set", "eval_samples=200",
+                                    "--set", "eval_feature_samples=0",
                                     "--set", "checkpoint_every=2",
                                     *[x for k, v in TINY.items() if "every" not in k for x in ("--set", f"{k}={v}")]])
     assert res.exit_code == 0, res.output
@@ -212,7 +214,7 @@ def test_eval_every_logs_mode_coverage_during_training_and_eval_takes_a_checkpoi
     assert all(1 <= r["modes_covered"] <= 10 and r["samples"] == 200 and "diversity_ratio" in r for r in evals)
 
     res = runner.invoke(get_cli(), ["eval", str(out), "--samples", "200", "--checkpoint", "step-000000002",
-                                    "--json"])
+                                    "--json", "--no-features"])
     assert res.exit_code == 0, res.output
     assert json.loads((out / "eval.json").read_text())["step"] == 2
 
@@ -278,3 +280,44 @@ def test_digits_training_covers_all_ten_modes(tmp_path):
     result = evaluate_run(out, samples=10000)
     assert result["modes_covered"] == 10, result
     assert result["kl"] < 0.1, result
+
+
+def test_a_trainer_built_from_python_writes_the_config_the_cli_would(tmp_path):
+    trainer = tiny_trainer(tmp_path / "py", steps=1)
+    saved = json.loads((tmp_path / "py/config.json").read_text())
+    assert saved["resolved_precision"] == trainer.precision == "fp32" and saved["resolved_device"] == "cpu"
+    assert saved["channels"] == 1 and saved["dataset_info"]["name"] == "digits" and "torch" in saved["versions"]
+    assert trainer.ctx.config.resolved and trainer.settings.channels == 1
+
+
+def test_drift_and_lazy_r1_are_the_trainers_regularizers(tmp_path):
+    plain = tiny_trainer(tmp_path / "plain", loss="wgan-gp", **{"discriminator.norm": "none",
+                                                                "loss.gp_weight": "0"})
+    plain.setup()
+    assert plain.train_step()["penalty"] == 0.0
+    drift = tiny_trainer(tmp_path / "drift", loss="wgan-gp", **{"discriminator.norm": "none", "loss.gp_weight": "0",
+                                                                "trainer.drift": "0.5"})
+    drift.setup()
+    assert drift.train_step()["penalty"] > 0
+    lazy = tiny_trainer(tmp_path / "lazy", **{"trainer.r1_gamma": "5", "trainer.r1_every": "2",
+                                              "discriminator.norm": "none"})
+    lazy.setup()
+    penalties = []
+    for _ in range(4):
+        penalties.append(lazy.train_step()["penalty"])
+        lazy.step += 1
+    assert penalties[0] > 0 and penalties[1] == 0.0 and penalties[2] > 0 and penalties[3] == 0.0
+
+
+def test_everything_d_sees_goes_through_augment(tmp_path):
+    trainer = tiny_trainer(tmp_path / "aug", **{"trainer.r1_gamma": "1", "discriminator.norm": "none"})
+    seen = []
+
+    def augment(images):
+        seen.append(images.shape[0])
+        return images.flip(-1)
+
+    trainer.augment = augment
+    trainer.setup()
+    trainer.train_step()
+    assert len(seen) == 4  # D on reals, on fakes, R1 on reals, then G's fakes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -32,3 +33,49 @@ def test_style_auto_precision_is_shown_and_recorded(monkeypatch, tmp_path, nativ
     assert f"precision: {want}" in result.output and "(auto: CPU" in result.output
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert sidecar["settings"]["precision"] == want and sidecar["settings"]["channels_last"] is native
+
+
+def _dcgan_config(out, **cli):
+    from artengine.pluginhost import get_registry
+    from artengine.runconfig import resolve
+
+    return resolve("dcgan", registry=get_registry(),
+                   cli_values={"data": "digits", "out": str(out), "steps": 1, "image_size": 8, "batch_size": 8,
+                               "device": "cpu", **cli},
+                   set_values={"generator.width": "8", "discriminator.width": "8", "sample_every": "0"})
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_recipes_default_to_auto_and_record_what_it_picked(monkeypatch, tmp_path, native):
+    from artengine.training.build import build_trainer
+
+    monkeypatch.setattr(prec, "cpu_has_bf16", lambda: native)
+    config = _dcgan_config(tmp_path / "run")
+    assert config.settings.precision == "auto"  # no recipe pins fp32 any more
+    trainer = build_trainer(config)
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    want = "bf16" if native else "fp32"
+    assert trainer.precision == want and saved["resolved_precision"] == want and saved["precision"] == "auto"
+    assert trainer.settings.channels_last is native and saved["channels_last"] is native
+    trainer.setup()
+    conv = next(p for p in trainer.D.parameters() if p.dim() == 4 and p.shape[1] > 1 and p.shape[-1] > 1)
+    assert conv.is_contiguous(memory_format=torch.channels_last) is native
+    assert all(math.isfinite(v) for v in trainer.train_step().values())
+
+
+def test_explicit_precision_is_kept(tmp_path, monkeypatch):
+    from artengine.training.build import build_trainer
+
+    monkeypatch.setattr(prec, "cpu_has_bf16", lambda: True)
+    trainer = build_trainer(_dcgan_config(tmp_path / "run", precision="fp32"))
+    assert trainer.precision == "fp32" and not trainer.settings.channels_last
+
+
+def test_train_cli_first_line_says_the_precision(tmp_path):
+    from tests.helpers_cli import run_cli
+
+    proc = run_cli("train", "dcgan", "--data", "digits", "--image-size", "8", "--batch-size", "8", "--steps", "1",
+                   "--set", "generator.width=8", "--set", "discriminator.width=8", "--out", str(tmp_path / "r"))
+    assert proc.returncode == 0, proc.stderr
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith("dcgan on cpu: precision ") and "(auto: CPU " in first, first

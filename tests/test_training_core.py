@@ -165,3 +165,41 @@ def test_sample_command_draws_a_grid_from_the_latest_checkpoint(tmp_path):
     assert proc.stdout.strip() == str(grid)
     assert grid.read_bytes() == before  # the fixed latents give the same grid again
     assert Image.open(grid).size[0] > 8
+
+
+def test_progress_off_a_terminal_is_plain_lines_then_one_summary(tmp_path):
+    """stderr of a subprocess is a pipe, as in CI or `2> log`: no bar redrawn per step, a line per
+    progress_seconds (0: every step) with losses, img/s and ETA, and a summary line at the end."""
+    every = run_cli("train", "dcgan", *TINY, "--steps", "5", "--set", "progress_seconds=0",
+                    "--out", str(tmp_path / "every"), check=True)
+    assert "\r" not in every.stderr and "it/s" not in every.stderr
+    lines = every.stderr.strip().splitlines()
+    progress = [line for line in lines if line.startswith("dcgan step ")]
+    assert [line.split(" | ")[0] for line in progress] == [f"dcgan step {n}/5" for n in range(1, 6)]
+    assert all("loss_d " in line and "img/s " in line and "ETA " in line for line in progress[:-1])
+    assert lines[-1].startswith("done: 5 steps in ") and "loss_g" in lines[-1]
+    assert lines[-1].endswith(f"run saved in {tmp_path / 'every'}")
+
+    default = run_cli("train", "dcgan", *TINY, "--steps", "5", "--out", str(tmp_path / "default"), check=True)
+    shown = [line for line in default.stderr.splitlines() if line.startswith("dcgan step ")]
+    assert len(shown) == 1  # the first step at once, then one line per 30 s
+    assert default.stderr.strip().splitlines()[-1].startswith("done: 5 steps")
+    quiet = run_cli("train", "dcgan", *TINY, "--steps", "2", "--quiet", "--out", str(tmp_path / "q"), check=True)
+    assert quiet.stderr.strip() == ""
+
+
+def test_progress_on_a_terminal_draws_a_bar_and_the_same_summary():
+    import io
+
+    from artengine.training.progress import ProgressDisplay
+
+    out = io.StringIO()
+    display = ProgressDisplay(enabled=True, title="dcgan", total_steps=4, every_seconds=30, stream=out, tty=True)
+    display.start(0)
+    for step in range(1, 5):
+        display.update(step, {"loss_d": 0.5, "loss_g": 1.25, "images_per_s": 40.0}, elapsed=step * 0.5, done=step / 4)
+    display.close(reason="done", step=4, elapsed=2.0, images=64, where="runs/x")
+    text = out.getvalue()
+    assert "\r" in text and "4/4" in text  # tqdm redraws in place
+    summary = "done: 4 steps in 0:02, 32.0 img/s, loss_d 0.5, loss_g 1.25; run saved in runs/x"
+    assert text.strip().splitlines()[-1] == summary

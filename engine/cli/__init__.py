@@ -79,11 +79,14 @@ def cli() -> None:
 
 
 def _add_core_commands(group: click.Group) -> None:
+    from .help import show_full_descriptions
+
     for mod in pkgutil.iter_modules(__path__):
         if mod.name.startswith("cmd_"):
             module = importlib.import_module(f"{__name__}.{mod.name}")
             for command in getattr(module, "COMMANDS", ()):
                 group.add_command(command)
+    show_full_descriptions(group)
 
 
 def _add_plugin_commands(group: click.Group) -> None:

@@ -7,6 +7,7 @@ import json
 import click
 
 from ..errors import ConfigError
+from .help import RecipeHelpCommand
 
 
 def _extra_args_as_set(args: list[str]) -> dict[str, str]:
@@ -41,7 +42,8 @@ def _check_log_extra(log: str) -> None:
                               hint="pip install 'artengine[tensorboard]'") from None
 
 
-@click.command("train", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.command("train", cls=RecipeHelpCommand,
+               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("recipe")
 @click.option("--data", help="Dataset name, folder of images, or torchvision:NAME.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run directory.")
@@ -53,6 +55,8 @@ def _check_log_extra(log: str) -> None:
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where to train.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16", "auto"]), help="Autocast precision.")
+@click.option("--compile/--no-compile", default=None,
+              help="torch.compile the step's networks (falls back to eager with a message if the compiler fails).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file.")
 @click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
               help="Override any setting: trainer.lr_g=1e-4, generator=NAME, loss=hinge ...")
@@ -104,7 +108,15 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
         run.check_new_run(overwrite=overwrite)
     from ..training.build import build_trainer
 
-    build_trainer(config, registry=registry, quiet=quiet, resume=resume, overwrite=overwrite).fit()
+    trainer = build_trainer(config, registry=registry, quiet=quiet, resume=resume, overwrite=overwrite)
+    if not quiet and trainer.ctx.rank == 0:
+        from ..training.precision import describe_choice
+
+        st = trainer.settings
+        click.echo(f"{st.recipe} on {trainer.device}: "
+                   f"{describe_choice(st.precision, trainer.precision, trainer.device, st.channels_last)}"
+                   f" -> {st.out}", err=True)
+    trainer.fit()
 
 
 @click.command("sample")

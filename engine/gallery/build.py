@@ -126,11 +126,12 @@ class Builder:
         works: list[Work] = []
         parts: list[str] = []
         facts = _run_facts(config, metrics)
+        latents = f"the run's fixed latents (seed {config.get('seed', 0)})"
         if frames:
             animation = self._animation(frames, f"{slug}/training.gif")
             parts.append(h.timeline(frames, steps, animation=animation))
             works.append(Work(h.image(frames[-1], f"{title}: samples at step {steps[-1]}",
-                                      caption=f"{title}\nsamples at step {steps[-1]} · {facts}"),
+                                      caption=f"{title}\nsamples at step {steps[-1]} from {latents} · {facts}"),
                               f"samples at step {steps[-1]}"))
             if animation:
                 works.append(Work(h.image(animation, f"{title}: training", caption=f"{title}\nthe same latents "
@@ -138,8 +139,10 @@ class Builder:
                                   f"training, step {steps[0]} to {steps[-1]}"))
         else:
             parts.append("<p>(no sample grids yet: they appear in samples/ every sample_every steps)</p>")
+        model_bottom: list[str] = []
         for model in sorted(src.glob("*.onnx"))[:1]:
-            model_parts, model_works = self._model_section(model, f"{slug}/model", title)
+            model_parts, model_works, model_bottom = self._model_section(model, f"{slug}/model", title)
+            model_bottom = [p for p in model_bottom if p.startswith("<details")]  # the run credits its data
             parts += ["<h2>The exported model</h2>"] + model_parts
             works += model_works
         ev = _dict(run.read_json("eval.json")) or next(
@@ -151,6 +154,7 @@ class Builder:
         parts += ["<h2>Dataset</h2>", credit or "<p>(no dataset information)</p>"]
         if ev:
             parts.append(h.folded("All evaluation numbers", h.table(_flatten(ev))))
+        parts += model_bottom
         parts.append(h.folded("Versions", h.table(_dict(config.get("versions")))))
         parts.append(h.folded("Config", h.json_block({k: v for k, v in config.items() if k != "versions"})))
         self.put(f"{slug}.html", h.page(title, "".join(parts), lede=facts))
@@ -198,7 +202,8 @@ class Builder:
         return self.put(rel, buf.getvalue())
 
     # -- models ---------------------------------------------------------------
-    def _model_section(self, path: Path, folder: str, owner: str) -> tuple[list[str], list[Work]]:
+    def _model_section(self, path: Path, folder: str, owner: str) -> tuple[list[str], list[Work], list[str]]:
+        """The model's pictures and download (shown), and its metadata and config (for the bottom)."""
         from ..render import render
         from ..runtime import load_model
 
@@ -244,21 +249,21 @@ class Builder:
                          "gallery's folder.</p>")
         config = meta.pop("config", None)
         credit = {k[len("dataset_"):]: v for k, v in meta.items() if k.startswith("dataset_")}
-        if credit:
-            parts += ["<h3>Dataset</h3>", h.credit({"name": meta.get("dataset", ""), **credit})]
         style = _json_or_none(meta.get("style_source"))
+        credits = [h.credit({"name": meta.get("dataset", ""), **credit})] if credit else []
         if isinstance(style, dict):
-            parts += ["<h3>Style image</h3>", h.credit(style)]
-        parts.append(h.folded("Model metadata", h.table(dict(sorted(meta.items())))))
+            credits.append(h.credit({"name": "style image", **style}))
+        bottom = [h.folded("Model metadata", h.table(dict(sorted(meta.items()))))]
         if config:
             parsed = _json_or_none(config)
-            parts.append(h.folded("Training config", h.json_block(parsed) if parsed is not None
-                                  else f"<pre>{h.esc(config)}</pre>"))
-        return parts, works
+            bottom.append(h.folded("Training config", h.json_block(parsed) if parsed is not None
+                                   else f"<pre>{h.esc(config)}</pre>"))
+        return parts, works, (["<h2>Credits</h2>"] + credits if credits else []) + bottom
 
     def model(self, src: Path, slug: str) -> Entry:
         title = f"model: {src.name}"
-        parts, works = self._model_section(src, slug, title)
+        parts, works, bottom = self._model_section(src, slug, title)
+        parts += bottom
         intro = (f"<p>Exported model <code>{h.esc(src.name)}</code>; render it with "
                  f"<code>artengine render {h.esc(src.name)} --out DIR --seed {self.opts.seed}</code>.</p>")
         self.put(f"{slug}.html", h.page(title, intro + "".join(parts)))

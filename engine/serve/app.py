@@ -175,11 +175,9 @@ class Handler(BaseHTTPRequestHandler):
             raise BadRequest(HTTPStatus.NOT_FOUND, f"no model {model_id}; there are {len(ex.models)}") from None
 
     def _extras(self, served, query: dict[str, list[str]]) -> dict[str, float]:
-        values = {}
-        for extra in served.extras:
-            if extra.name in query:
-                values[extra.name] = extra.parse(query[extra.name][-1])
-        return values
+        """Values for the model's declared extra inputs, each within its declared range."""
+        return {c.name: _float(query, c.name, c.default, c.min, c.max)
+                for c in served.model.extra_inputs if c.name in query}
 
     def _image(self, query: dict[str, list[str]]) -> None:
         served = self._model(query)

@@ -38,6 +38,8 @@ def complete(config: RunConfig, ctx: TrainContext) -> RunConfig:
 
     dataset = ctx.dataset  # load (and validate) the data before anything is written
     settings = dataclasses.replace(config.settings, channels=dataset.channels)
+    if config.settings.precision == "auto" and ctx.precision != "fp32":
+        settings = dataclasses.replace(settings, channels_last=True)  # auto's bf16 comes with channels-last
     return dataclasses.replace(config, settings=settings, dataset_info=dataset.describe(),
                                versions=library_versions(ctx.registry, list(config.plugins)),
                                resolved_device=str(ctx.device), resolved_precision=ctx.precision)

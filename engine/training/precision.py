@@ -74,3 +74,11 @@ def precision_reason(device: torch.device) -> str:
         return f"CUDA {torch.cuda.get_device_name(device)}" + ("" if native_bf16(device) else " without bf16")
     caps = torch.backends.cpu.get_cpu_capability()
     return f"CPU {caps}, " + ("native bf16 (AMX/AVX512-BF16)" if native_bf16(device) else "no native bf16")
+
+
+def describe_choice(requested: str, resolved: str, device: torch.device, channels_last: bool) -> str:
+    """``precision bf16 + channels-last (auto: CPU AVX512, native bf16 ...)``: what a run trains in, and why."""
+    text = f"precision {resolved}" + (" + channels-last" if channels_last else "")
+    if requested == "auto":
+        return f"{text} (auto: {precision_reason(device)})"
+    return f"{text} (asked for {requested})" if requested != resolved else text

@@ -54,7 +54,6 @@ class Trainer(abc.ABC):
         self.generators: dict[str, torch.Generator] = {}  # checkpointed RNGs
         self.stop_reason: str | None = None
         self.inference = False  # set by load_trainer: build networks only, no data stream
-        self._broken_listeners: set[str] = set()
 
     # -- what a subclass implements ----------------------------------------
     @abc.abstractmethod
@@ -160,20 +159,9 @@ class Trainer(abc.ABC):
 
     # -- events for listening plugins ------------------------------------------
     def emit(self, event: str, **kwargs: Any) -> None:
-        """Send a training event: built-in listeners' errors propagate, a third-party
-        listener that fails is reported once and skipped from then on."""
-        host = self.ctx.host
-        for impl in getattr(host.hook, event).get_hookimpls():  # built-ins first
-            if impl.plugin_name in self._broken_listeners:
-                continue
-            try:
-                impl.function(**{k: kwargs[k] for k in impl.argnames})
-            except Exception as exc:
-                info = host.infos.get(impl.plugin_name)
-                if info is not None and info.builtin:
-                    raise
-                self._broken_listeners.add(impl.plugin_name)
-                host.report_error(impl.plugin_name, exc)
+        """Send a training event through the plugin host (a failing third-party listener is
+        reported once and skipped; a built-in's error propagates)."""
+        self.ctx.host.emit(event, **kwargs)
 
     # -- the loop ------------------------------------------------------------
     def timed_step(self) -> dict[str, float]:
@@ -199,8 +187,12 @@ class Trainer(abc.ABC):
         """Mode coverage and diversity of the generator so far, appended to metrics.jsonl as an
         ``eval`` line: watching coverage climb (or fall) is how a user sees mode collapse happen."""
         from ..evaluation.evaluate import eval_record, evaluate_trainer
+        from ..evaluation.quality import FeatureOptions
 
-        result = evaluate_trainer(self, samples=self.settings.eval_samples, real=self.ctx.dataset)
+        n = self.settings.eval_feature_samples
+        features = FeatureOptions(samples=n, inception="off") if n else None
+        result = evaluate_trainer(self, samples=self.settings.eval_samples, real=self.ctx.dataset,
+                                  features=features)
         self.run.log_metrics(eval_record(result))
         return result
 
@@ -248,8 +240,8 @@ class Trainer(abc.ABC):
                 # Evaluate metrics.
                 if evaluating and s.eval_every and step % s.eval_every == 0:
                     result = self.evaluate()
-                    shown = ", ".join(f"{k} {result[k]}" for k in ("modes_covered", "kl", "diversity_ratio")
-                                      if k in result)
+                    shown = ", ".join(f"{k} {result[k]}" for k in ("modes_covered", "kl", "diversity_ratio", "kid",
+                                                                    "recall", "near_copy_share") if k in result)
                     display.write(f"eval at step {result['step']}: {shown}"
                                   + (" (collapse warning)" if result["collapse_warning"] else ""))
 

@@ -31,7 +31,6 @@ def register_discriminators(register):
 DCGAN_SETTINGS = {
     "image_size": 32,
     "batch_size": 64,
-    "precision": "fp32",
     "sample_every": 200,
     "checkpoint_every": 500,
     "trainer": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1_g": 0.5, "beta1_d": 0.5, "ema_beta": 0.999,
