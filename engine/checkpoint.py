@@ -202,6 +202,20 @@ def load_checkpoint(folder: str | Path, name: str | None = None, device: str | t
     return tensors, meta
 
 
+def load_error_reason(exc: BaseException) -> str:
+    """Why ``torch.load(..., weights_only=True)`` (or safetensors) refused a file, in one short line.
+
+    torch's own message advises ``weights_only=False``, i.e. running the file's pickled code: artengine
+    never does that, so the advice is replaced by what it means."""
+    import pickle
+
+    text = str(exc)
+    if isinstance(exc, pickle.UnpicklingError) or "weights_only" in text:
+        return "it holds pickled Python objects, not only tensors (artengine never runs a file's pickled code)"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
 def module_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
     """A module's state dict under ``prefix.``, for one safetensors file holding many modules."""
     return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}

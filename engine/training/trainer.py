@@ -194,13 +194,18 @@ class Trainer(abc.ABC):
         if bad:
             raise DivergenceError(
                 f"training diverged at step {self.step}: {', '.join(f'{k}={metrics[k]}' for k in bad)}",
-                hint="the last good checkpoint is kept in "
-                     f"{self.run.checkpoints_dir}; lower the learning rates "
-                     "(e.g. --set trainer.lr_d=1e-4) or try --set loss=hinge, then --resume",
+                hint=self._divergence_hint(),
             )
         batch = self.stream.batch_size * self.ctx.world_size if self.stream else 0
         metrics.setdefault("images_per_s", batch / dt if dt > 0 else 0.0)
         return metrics
+
+    def _divergence_hint(self) -> str:
+        remedy = "lower the learning rates (e.g. --set trainer.lr_d=1e-4) or try --set loss=hinge"
+        last = ckpt.latest_checkpoint(self.run.checkpoints_dir) if self.run.checkpoints_dir.is_dir() else None
+        if last is None:
+            return f"no checkpoint yet (it diverged before the first one): {remedy}, and start over with --overwrite"
+        return f"the last good checkpoint ({last}) is kept in {self.run.checkpoints_dir}: {remedy}, then --resume"
 
     def evaluate(self) -> dict[str, Any]:
         """Mode coverage and diversity of the generator so far, appended to metrics.jsonl as an
