@@ -15,7 +15,7 @@ from .helpers_runs import invoke
 def _one_error_line(result, *needles: str) -> None:
     assert result.returncode != 0, result.stdout
     err = result.stderr
-    assert "Traceback" not in err and err.startswith("Error: "), err
+    assert "Traceback" not in err and ("\n" + err).count("\nError: ") == 1, err
     for needle in needles:
         assert needle in err, err
 
