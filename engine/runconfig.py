@@ -53,6 +53,9 @@ class RunSettings:
                                  "natively (AMX/AVX512-BF16 CPUs, CUDA), fp32 elsewhere")
     channels_last: bool = option(False, help="use channels-last memory format (faster with bf16; on when "
                                              "precision auto picks bf16)")
+    compile: bool = option(False, help="torch.compile the training step's networks (eager again, with a "
+                                       "message, where the compiler fails); off by default: not yet measured "
+                                       "faster (bench/gpu.sh, bench/bench_dcgan_throughput.py --compile)")
     sample_every: int = option(500, min=0, help="write a sample grid every N steps (0: only at the end)")
     checkpoint_every: int = option(500, min=0, help="checkpoint every N steps (0: only at the end)")
     eval_every: int = option(0, min=0, help="measure mode coverage and diversity every N steps into "

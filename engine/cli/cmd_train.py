@@ -55,6 +55,8 @@ def _check_log_extra(log: str) -> None:
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where to train.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16", "auto"]), help="Autocast precision.")
+@click.option("--compile/--no-compile", default=None,
+              help="torch.compile the step's networks (falls back to eager with a message if the compiler fails).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file.")
 @click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
               help="Override any setting: trainer.lr_g=1e-4, generator=NAME, loss=hinge ...")
