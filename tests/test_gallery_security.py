@@ -185,7 +185,7 @@ def test_fuzzed_sidecars_never_leak_a_file_and_never_crash(tmp_path, outside):
     out.mkdir()
     (out / "README.md").write_text("mine")
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(sidecar=sidecars)
     def check(sidecar):
         (folder / "out.json").write_text(json.dumps({"kind": "style-transfer", **sidecar}))
