@@ -2,7 +2,8 @@
 
 Registration hooks receive a ``register`` callback (the simonw/llm style), so a
 plugin says *what* it adds and the engine decides *how* it is stored.
-Every hook here is documented in the README and covered by a test.
+Every hook here is documented in docs/plugins.md, and tests/test_packaging.py checks that the
+engine calls each one.
 """
 
 from __future__ import annotations

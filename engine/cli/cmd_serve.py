@@ -15,9 +15,11 @@ import click
               help="onnxruntime execution provider.")
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def serve_command(target: str, port: int, host: str, provider: str, verbose: bool) -> None:
-    """Explore TARGET (an exported .onnx model, or a gallery folder with models) in the browser:
-    new samples, seeds, sliders for the model's extra inputs, walks, PNG downloads; photos for
-    style models. Ctrl-C stops it."""
+    """Explore a model live in the browser (127.0.0.1, onnxruntime, no torch).
+
+    TARGET is an exported .onnx model, or a gallery folder holding models: new samples, a seed
+    box, sliders for the model's extra inputs, walks between two samples, PNG downloads; photo
+    upload for style models. Ctrl-C stops it."""
     from ..serve import make_server
 
     server = make_server(target, host=host, port=port, provider=provider, verbose=verbose,

@@ -59,6 +59,13 @@ def _float(query: dict[str, list[str]], name: str, default: float, low: float, h
     return value
 
 
+def _query(text: str) -> dict[str, list[str]]:
+    try:
+        return parse_qs(text, keep_blank_values=True, max_num_fields=64, strict_parsing=False)
+    except ValueError:  # more than 64 fields
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "too many query parameters") from None
+
+
 def _file_under(root: Path, rel: str) -> Path:
     """``root/rel`` if it is a regular file inside ``root`` after following links; else 404."""
     missing = BadRequest(HTTPStatus.NOT_FOUND, "no such file")
@@ -141,7 +148,7 @@ class Handler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         url = urlsplit(self.path)
         path = unquote(url.path)
-        query = parse_qs(url.query, keep_blank_values=True, max_num_fields=64)
+        query = _query(url.query)
         if path in ("/", "/index.html"):
             self._send(200, (STATIC / "index.html").read_bytes(), "text/html; charset=utf-8")
         elif path.startswith("/static/") and path[len("/static/"):] in STATIC_FILES:
@@ -175,11 +182,9 @@ class Handler(BaseHTTPRequestHandler):
             raise BadRequest(HTTPStatus.NOT_FOUND, f"no model {model_id}; there are {len(ex.models)}") from None
 
     def _extras(self, served, query: dict[str, list[str]]) -> dict[str, float]:
-        values = {}
-        for extra in served.extras:
-            if extra.name in query:
-                values[extra.name] = extra.parse(query[extra.name][-1])
-        return values
+        """Values for the model's declared extra inputs, each within its declared range."""
+        return {c.name: _float(query, c.name, c.default, c.min, c.max)
+                for c in served.model.extra_inputs if c.name in query}
 
     def _image(self, query: dict[str, list[str]]) -> None:
         served = self._model(query)
@@ -211,7 +216,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if unquote(url.path) != "/api/stylize":
             raise BadRequest(HTTPStatus.NOT_FOUND, "POST goes to /api/stylize")
-        query = parse_qs(url.query, keep_blank_values=True, max_num_fields=64)
+        query = _query(url.query)
         served = self._model(query)
         max_side = _int(query, "max_side", 512, 16, 1024)
         try:

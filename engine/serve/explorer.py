@@ -5,7 +5,7 @@ picture found here is reproduced by ``artengine render MODEL --seed S``."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,10 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import ArtengineError
 from ..runtime import latent, load_model, slerp
 from ..runtime.images import png_bytes, to_pil, to_uint8, upscale
-from .extras import ExtraInput, declared_extras, feeds_for
 
 MAX_UPLOAD_PIXELS = 40_000_000
 MAX_MODELS = 50
+EXPLORABLE = ("generator", "image-to-image")
 
 
 @dataclass
@@ -28,15 +28,16 @@ class Served:
     id: int
     label: str
     model: Any
-    extras: list[ExtraInput] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
+        """What the page needs: kind, size, and a slider per declared extra input (runtime.controls)."""
         m = self.model
         meta = m.metadata
         return {"id": self.id, "name": self.label, "kind": m.kind, "image_size": m.image_size,
                 "latent_dim": m.latent_dim, "channels": m.channels,
                 "facts": {k: meta[k] for k in ("recipe", "dataset", "step", "style", "dataset_license") if meta.get(k)},
-                "extra_inputs": [e.as_json() for e in self.extras]}
+                "extra_inputs": [{**c.to_json(), "step": (c.max - c.min) / 100 or 0.01}
+                                 for c in m.extra_inputs]}
 
 
 def find_models(target: Path) -> list[Path]:
@@ -60,8 +61,10 @@ class Explorer:
             except ArtengineError as exc:
                 warn(f"warning: skipped {path}: {str(exc).splitlines()[0]}")
                 continue
+            if model.kind not in EXPLORABLE:  # e.g. the mapping / synthesis parts exported beside a model
+                continue
             label = str(path.relative_to(root)) if root and root in path.parents else path.name
-            self.models.append(Served(len(self.models), label, model, declared_extras(model.metadata)))
+            self.models.append(Served(len(self.models), label, model))
         if not self.models:
             raise ArtengineError("no artengine model to serve in " + ", ".join(map(str, paths or [root])),
                                  hint="pass an .onnx file from `artengine export`, or a gallery folder that holds one")
@@ -76,12 +79,7 @@ class Explorer:
         model = served.model
         if model.kind != "generator":
             raise ArtengineError(f"{served.label} is an image-to-image model: upload a photo instead")
-        inputs = {i.name: i for i in model.session.get_inputs()}
-        feeds: dict[str, np.ndarray] = {"z": z.astype(np.float32)}
-        if "label" in inputs:
-            feeds["label"] = np.zeros(len(z), dtype=np.int64)
-        feeds.update(feeds_for(served.extras, extras, inputs, len(z)))
-        return to_uint8(model.run(feeds))
+        return to_uint8(model.generate(z, controls=extras))
 
     def _latent(self, served: Served, seed: int, index: int, truncation: float) -> np.ndarray:
         return latent(seed, index, served.model.latent_dim, truncation)

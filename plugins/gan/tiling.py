@@ -25,3 +25,14 @@ def random_roll(images: torch.Tensor, generator: torch.Generator | None = None) 
 def is_tileable(generator: torch.nn.Module) -> bool:
     """A generator says it makes tileable images with a true ``tileable`` attribute."""
     return bool(getattr(generator, "tileable", False))
+
+
+def seam_differences(images: torch.Tensor) -> tuple[float, float]:
+    """How visible the tiling seam is: the mean |difference| across it (last row and column against
+    the first) and, for reference, across the image's middle lines, which sit at the same place of
+    a 2x-upsampling network's pixel grid. A tileable image has the two about equal."""
+    x = images.detach().float()
+    m = x.shape[-1] // 2
+    edge = (x[..., :, 0] - x[..., :, -1]).abs().mean() + (x[..., 0, :] - x[..., -1, :]).abs().mean()
+    middle = (x[..., :, m - 1] - x[..., :, m]).abs().mean() + (x[..., m - 1, :] - x[..., m, :]).abs().mean()
+    return float(edge) / 2, float(middle) / 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,8 @@ class GanTrainer(Trainer):
         self.latent_rng = self.generator_rng("latent", offset=1)
         self.G_train = self.wrap_distributed(self.generator_view())
         self.D_train = self.wrap_distributed(self.discriminator_view())
+        if self.settings.compile and not self.inference:
+            self.compile_steps()
         self.opt_g = self.make_optimizer(self.G, cfg.lr_g, (cfg.beta1_g, cfg.beta2_g))
         self.opt_d = self.make_optimizer(self.D, cfg.lr_d, (cfg.beta1_d, cfg.beta2_d))
         self.scaler_g = grad_scaler(self.device, self.precision)
@@ -147,6 +150,36 @@ class GanTrainer(Trainer):
                                            find_unused_parameters=self.ddp_find_unused)
         return net
 
+    def double_backward(self) -> bool:
+        """True when D's regularizers differentiate D's gradient (R1, WGAN-GP's penalty)."""
+        return self.cfg.r1_gamma > 0 or getattr(self.loss, "gp_weight", 0) > 0
+
+    def compile_steps(self) -> None:
+        """``--compile``: the step's G and D through torch.compile, probed once now so a compiler failure
+        is one message and an eager module, not a crash at step 1 (artengine.training.compile)."""
+        from artengine.training.compile import CompiledStep, probe
+
+        say = (lambda m: print(m, file=sys.stderr, flush=True)) if self.ctx.rank == 0 else (lambda m: None)
+        if self.ctx.world_size > 1:
+            say("compile: off under torchrun (DDP + torch.compile is not measured here); training eager")
+            return
+        steps = [CompiledStep(self.G_train, "G", notify=say)]
+        self.G_train = steps[0]
+        if self.double_backward():
+            say("compile: D runs eager (R1 and gradient penalties differentiate twice, which compiled "
+                "graphs cannot)")
+        else:
+            steps.append(CompiledStep(self.D_train, "D", notify=say))
+            self.D_train = steps[-1]
+        gen = torch.Generator(device=self.device).manual_seed(0)
+
+        def one_pass() -> torch.Tensor:
+            z = torch.randn(self.settings.batch_size, self.latent_dim, device=self.device, generator=gen)
+            with self.autocast():
+                return self.D_train(self.G_train(z)).float().mean()
+
+        probe(one_pass, steps, [self.G, self.D])
+
     def sampler(self, ema: bool = True) -> nn.Module:
         """``z -> images in [-1, 1]`` for grids, eval and export: the EMA generator when EMA is on."""
         return self.ema.shadow if (ema and self.ema is not None) else self.G
@@ -178,15 +211,19 @@ class GanTrainer(Trainer):
         log_norms = (self.step + 1) % self.settings.log_every == 0
         scale = self.apply_lr_scale()
         stats: dict[str, torch.Tensor] = {}
+        skipped: torch.Tensor | None = None
         for _ in range(self.cfg.n_critic):
             real = self.real_images()
             stats.update(self.discriminator_step(real, log_norms))
+            skipped = stats["d_skipped"] if skipped is None else skipped + stats["d_skipped"]
+        stats["d_skipped"] = skipped
         stats.update(self.generator_step(real.shape[0], log_norms))
         self.update_ema()
         keys = list(stats)
         values = torch.stack([stats[k].detach().float().reshape(()) for k in keys]).tolist()  # one sync
         metrics = dict(zip(keys, values, strict=True))
         skipped = metrics.pop("d_skipped", 0.0)
+        self.d_skips += round(skipped)  # counted here, from the one read, not by a sync in the D step
         metrics["d_skips"] = float(self.d_skips)
         metrics["d_skipped"] = skipped
         if self.cfg.lr_decay != "none":
@@ -224,8 +261,8 @@ class GanTrainer(Trainer):
             d_fake = self.discriminate(fake)
             loss = self.loss.d_loss(d_real, d_fake, real_target=1.0 - self.cfg.label_smoothing)
         stats = {"loss_d": loss, "d_real": d_real.mean(), "d_fake": d_fake.mean()}
-        if self.balance_skip(loss):
-            self.d_skips += 1
+        skip = self.balance_skip(loss)
+        if skip is True:
             stats["d_skipped"] = loss.new_ones(())
             return stats
         with self.autocast():
@@ -235,10 +272,16 @@ class GanTrainer(Trainer):
         if log_norms:
             self.scaler_d.unscale_(self.opt_d)
             stats["grad_norm_d"] = _grad_norm(self.D)
-        self.scaler_d.step(self.opt_d)
+        if isinstance(skip, torch.Tensor):
+            self.opt_d.found_inf = skip  # fused Adam leaves weights and state as they were where this is 1
+        try:
+            self.scaler_d.step(self.opt_d)
+        finally:
+            if isinstance(skip, torch.Tensor):
+                del self.opt_d.found_inf
         self.scaler_d.update()
         stats["penalty"] = penalty.detach().float()
-        stats["d_skipped"] = loss.new_zeros(())
+        stats["d_skipped"] = skip if isinstance(skip, torch.Tensor) else loss.new_zeros(())
         return stats
 
     def d_regularizers(self, real: torch.Tensor, fake: torch.Tensor, d_real: torch.Tensor) -> torch.Tensor:
@@ -252,13 +295,19 @@ class GanTrainer(Trainer):
             penalty = penalty + 0.5 * cfg.r1_gamma * cfg.r1_every * r1_penalty(self.discriminate, real)
         return penalty
 
-    def balance_skip(self, d_loss: torch.Tensor) -> bool:
+    def balance_skip(self, d_loss: torch.Tensor) -> bool | torch.Tensor:
         """The adaptive balance rule: when D's loss is already below the threshold, updating it would
-        only starve G of gradient, so skip this D update (counted in ``d_skips``)."""
+        only starve G of gradient, so skip this D update (counted in ``d_skips``).
+
+        With a fused optimizer (CUDA) and no fp16 scaler the answer stays on the device, a 0/1 tensor the
+        optimizer step obeys, so the rule adds no host sync; elsewhere it is read here (on a CPU, free)."""
         threshold = self.cfg.balance_threshold
         if threshold <= 0 or not getattr(self.loss, "supports_balance", True):
             return False
-        return float(d_loss.detach()) < threshold
+        below = d_loss.detach().float() < threshold
+        if self.opt_d.defaults.get("fused") and not self.scaler_d.is_enabled():
+            return below.float().reshape(())
+        return bool(below)
 
     def generator_step(self, batch_size: int, log_norms: bool = False) -> dict[str, torch.Tensor]:
         """G through the frozen D."""

@@ -89,8 +89,8 @@
       label.appendChild(document.createTextNode(e.name + ' '));
       input.type = 'range';
       input.id = 'extra-' + e.name;
-      input.min = String(e.range[0]);
-      input.max = String(e.range[1]);
+      input.min = String(e.min);
+      input.max = String(e.max);
       input.step = String(e.step);
       input.value = String(e['default']);
       out.textContent = input.value;
