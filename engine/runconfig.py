@@ -273,6 +273,9 @@ def resolve(recipe_name: str, *, registry: Registry, file_values: dict[str, Any]
                     _set_section_name(sections, key, value["name"])
                 sections.setdefault(key, {}).update(value)
             elif key in SECTIONS:
+                if not isinstance(value, str):
+                    raise ConfigError(f"config {key} = {value!r}: a section is a table [{key}] or a component "
+                                      f"name such as {key} = \"NAME\"")
                 _set_section_name(sections, key, value)
             elif key in TOP_LEVEL:
                 top[key] = value

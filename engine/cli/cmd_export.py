@@ -27,6 +27,7 @@ def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_export
     """Export the generator of RUN_DIR; nothing is written unless the file passes verification."""
     from ..errors import ConfigError
     from ..export import export_run
+    from ..writable import ensure_writable_file
 
     options: dict[str, object] = {}
     for item in sets:
@@ -37,6 +38,7 @@ def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_export
     for key, value in (("opset", opset), ("quantize", quantize), ("exporter", torch_exporter)):
         if value is not None:
             options[key] = value
+    ensure_writable_file(out)  # before rebuilding the run and tracing it, not after
     report = export_run(run_dir, out, exporter=exporter, ema=not no_ema, options=options, checkpoint=checkpoint,
                         parts=parts)
     line = f"wrote {out}"

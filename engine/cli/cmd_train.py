@@ -61,6 +61,8 @@ def _check_log_extra(log: str) -> None:
 @click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
               help="Override any setting: trainer.lr_g=1e-4, generator=NAME, loss=hinge ...")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Clear the earlier run in --out (its checkpoints, samples, "
+              "metrics) and start over; other files stay.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--log", type=click.Choice(["none", "tensorboard"]),
@@ -68,7 +70,7 @@ def _check_log_extra(log: str) -> None:
                    "(needs the artengine[tensorboard] extra).")
 @click.pass_context
 def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_items: tuple[str, ...],
-                  resume: bool, dry_run: bool, quiet: bool, **cli_values) -> None:
+                  resume: bool, overwrite: bool, dry_run: bool, quiet: bool, **cli_values) -> None:
     """Train RECIPE (see `artengine list recipes`) into a run directory.
 
     Unknown --name VALUE options set the trainer's own settings (--style FILE).
@@ -77,14 +79,18 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     from ..pluginhost import get_registry
     from ..runconfig import SECTIONS, TOP_LEVEL, resolve, upgrade_saved
     from ..rundir import RunDir
+    from ..training.distributed import is_main
 
     registry = get_registry()
     set_values = {**_extra_args_as_set(ctx.args), **parse_set(set_items)}
     file_values = load_toml(config_file) if config_file else None
     out = cli_values.get("out")
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other", hint="continue the run, or start it over")
     if resume:
         if not out:
             raise ConfigError("--resume needs --out RUN_DIR")
+        RunDir(out, writer=is_main()).check_free()
         saved = upgrade_saved(RunDir(out).read_config(), registry)
         file_values = {k: v for k, v in saved.items() if k in SECTIONS or (k in TOP_LEVEL and k != "recipe")}
         recipe = saved.get("recipe", recipe)
@@ -96,15 +102,13 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     _check_log_extra(config.settings.log)
     if not config.settings.budget_given():
         raise ConfigError("say how long to train: --steps N, --epochs N or --minutes M")
-    run = RunDir(config.settings.out)
-    if run.exists() and not resume and any(run.checkpoints_dir.glob("step-*.json")):
-        raise ConfigError(
-            f"{config.settings.out!r} already holds a run with checkpoints",
-            hint="add --resume to continue it, or choose another --out (nothing was overwritten)",
-        )
+    run = RunDir(config.settings.out, writer=is_main())  # rank 0 checks, locks and writes
+    run.check_free()
+    if not resume:
+        run.check_new_run(overwrite=overwrite)
     from ..training.build import build_trainer
 
-    trainer = build_trainer(config, registry=registry, quiet=quiet, resume=resume)
+    trainer = build_trainer(config, registry=registry, quiet=quiet, resume=resume, overwrite=overwrite)
     if not quiet and trainer.ctx.rank == 0:
         from ..training.precision import describe_choice
 

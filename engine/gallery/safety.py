@@ -56,7 +56,7 @@ def resolve_source(base: Path, ref: object, *, what: str, builtin_ok: bool = Fal
     candidate = candidate if candidate.is_absolute() else base / candidate
     try:
         real = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # missing, a link loop, a NUL in the name
         raise UnsafeSourceError(f"{what} {ref!r} does not exist") from None
     folder = base.resolve()
     allowed = [folder] + (builtin_image_dirs() if builtin_ok else [])

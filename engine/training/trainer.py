@@ -146,7 +146,8 @@ class Trainer(abc.ABC):
         """Load the latest (or named) checkpoint; False when the run has none."""
         if ckpt.latest_checkpoint(self.run.checkpoints_dir) is None and name is None:
             return False
-        tensors, meta = ckpt.load_checkpoint(self.run.checkpoints_dir, name, device=self.device)
+        tensors, meta = ckpt.load_checkpoint(self.run.checkpoints_dir, name, device=self.device,
+                                             required=ckpt.TRAINER_KEYS)
         self.step = int(meta["step"])
         self.elapsed = float(meta.get("elapsed", 0.0))
         if self.stream is not None and meta.get("stream"):

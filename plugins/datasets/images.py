@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -56,7 +57,10 @@ def decode_square(path: str | Path, size: int, channels: int,
     ``background`` and lets JPEG decode at a reduced scale when the file is much
     larger than ``size``.
     """
-    with Image.open(path) as img:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the folder reader's max_pixels decides
+        img = Image.open(path)
+    with img:
         if img.format == "JPEG":
             img.draft("RGB" if channels == 3 else "L", (size, size))
         img.seek(0)
