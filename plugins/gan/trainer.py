@@ -489,6 +489,7 @@ class GanTrainer(Trainer):
             "recipe": self.settings.recipe,
             "dataset": self.ctx.config.section("dataset").name,
             "step": self.step,
+            **({"tileable": True} if is_tileable(self.G) else {}),  # the gallery shows it tiled
         }
 
     def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:
