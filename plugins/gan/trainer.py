@@ -491,6 +491,7 @@ class GanTrainer(Trainer):
             "step": self.step,
             # an RGBA generator says so: channel 4 is straight (not premultiplied) alpha
             **({"color_mode": "RGBA"} if self.channels == 4 else {}),
+            **({"tileable": True} if is_tileable(self.G) else {}),  # the gallery shows it tiled
         }
 
     def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:
