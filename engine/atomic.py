@@ -1,18 +1,29 @@
 """Atomic file writes: write a temp file in the same folder, fsync, then rename.
 
 A run killed at any moment leaves either the old file or the new one, never a
-half-written file.
+half-written file: only a hidden ``.NAME.*.tmp`` may remain, which
+:func:`remove_stale_temps` clears on the next start. A write that fails (disk
+full, read-only folder) raises :class:`OutputError` naming the path.
+
+``ARTENGINE_FAULT_SLEEP_IN_WRITE=SECONDS`` makes every write pause between the
+temp file and the rename: the reliability tests kill a run inside that window.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from .errors import OutputError
+
+FAULT_SLEEP_ENV = "ARTENGINE_FAULT_SLEEP_IN_WRITE"
 
 
 def _default_mode() -> int:
@@ -32,8 +43,11 @@ def atomic_path(path: str | Path, *, durable: bool = True) -> Iterator[Path]:
     ``durable=False`` skips the fsync: still all-or-nothing if the process is killed, but not
     across a power loss; for outputs that are cheap to regenerate (rendered images)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _write_error(path, exc) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -42,10 +56,39 @@ def atomic_path(path: str | Path, *, durable: bool = True) -> Iterator[Path]:
             with open(tmp_path, "rb") as fh:
                 os.fsync(fh.fileno())
         os.chmod(tmp_path, _MODE)
+        _fault_pause()
         os.replace(tmp_path, path)
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise _write_error(path, exc) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _write_error(path: Path, exc: OSError) -> OutputError:
+    why = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return OutputError(f"cannot write {str(path)!r}: {why}",
+                       hint="free some space or choose another output folder (the earlier file, if any, is kept)")
+
+
+def _fault_pause() -> None:
+    seconds = os.environ.get(FAULT_SLEEP_ENV)
+    if seconds:
+        time.sleep(float(seconds))
+
+
+def remove_stale_temps(folder: str | Path) -> list[Path]:
+    """Delete the ``.NAME.*.tmp`` files a killed writer left in ``folder`` and its sub-folders.
+
+    Only call it while holding the folder's lock: another writer's temp files are live."""
+    removed = []
+    for tmp in Path(folder).rglob(".*.tmp"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> Path:

@@ -2,14 +2,13 @@
 
 A checkpoint ``step-000123`` is two files written atomically, then
 ``latest.json`` is switched to point at it, so a kill at any moment leaves the
-previous checkpoint intact and loadable.
+previous checkpoint intact and loadable. Loading validates the JSON first
+(:mod:`artengine.checkpoint_files`).
 """
 
 from __future__ import annotations
 
-import json
 import random
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,22 @@ import torch
 from safetensors.torch import load_file, save
 
 from . import atomic
+from .checkpoint_files import (
+    LATEST,
+    NAME,
+    TRAINER_KEYS,
+    checkpoint_name,
+    damaged,
+    intact_hint,
+    names_on_disk,
+    read_latest,
+    read_meta,
+    safetensors_problem,
+)
 from .errors import CheckpointError
 
-LATEST = "latest.json"
+__all__ = ["LATEST", "TRAINER_KEYS", "checkpoint_name", "intact_hint", "latest_checkpoint", "load_checkpoint",
+           "save_checkpoint"]
 
 
 def flatten_state(prefix: str, state: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -106,10 +118,6 @@ def set_rng_state(tensors: dict[str, torch.Tensor], meta: dict,
     np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), *n[2:]))
 
 
-def checkpoint_name(step: int) -> str:
-    return f"step-{step:09d}"
-
-
 def save_checkpoint(folder: str | Path, step: int, tensors: dict[str, torch.Tensor], meta: dict,
                     keep: int = 2) -> Path:
     """Write ``step-N.safetensors`` + ``step-N.json`` atomically, then point latest.json at them."""
@@ -134,35 +142,44 @@ def _prune(folder: Path, keep: int, protect: str) -> None:
 
 
 def latest_checkpoint(folder: str | Path) -> str | None:
-    """The name of the newest complete checkpoint, or None."""
+    """The name of the newest complete checkpoint, or None.
+
+    latest.json decides; a latest.json that names something else than a checkpoint of this
+    folder is refused (CheckpointError). Without one, the newest pair on disk is taken."""
     folder = Path(folder)
-    pointer = folder / LATEST
-    if pointer.is_file():
-        try:
-            name = json.loads(pointer.read_text())["checkpoint"]
-            if (folder / f"{name}.safetensors").is_file() and (folder / f"{name}.json").is_file():
-                return name
-        except (json.JSONDecodeError, KeyError):
-            pass
-    # fall back to the newest pair on disk (latest.json lost or torn)
-    names = sorted(p.stem for p in folder.glob("step-*.json")
-                   if re.fullmatch(r"step-\d+", p.stem) and (folder / f"{p.stem}.safetensors").is_file())
+    name = read_latest(folder)
+    if name is not None and (folder / f"{name}.safetensors").is_file() and (folder / f"{name}.json").is_file():
+        return name
+    names = [n for n in names_on_disk(folder) if (folder / f"{n}.safetensors").is_file()]
     return names[-1] if names else None
 
 
-def load_checkpoint(folder: str | Path, name: str | None = None,
-                    device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
-    """Load (tensors, meta) of checkpoint ``name`` (default: the latest)."""
+def load_checkpoint(folder: str | Path, name: str | None = None, device: str | torch.device = "cpu", *,
+                    required: tuple[str, ...] = ()) -> tuple[dict[str, torch.Tensor], dict]:
+    """Load (tensors, meta) of checkpoint ``name`` (default: the latest), both validated.
+
+    ``required``: keys the JSON must hold besides ``step`` (a trainer passes TRAINER_KEYS)."""
     folder = Path(folder)
+    if name is not None and not NAME.fullmatch(name):
+        raise CheckpointError(f"--checkpoint {name!r} is not a checkpoint name",
+                              hint=intact_hint(folder, "names look like step-000000500; "))
     name = name or latest_checkpoint(folder)
     if name is None:
         raise CheckpointError(f"no checkpoint in {str(folder)!r}",
                               hint="train first, or pass the run directory of a finished run")
+    tensor_path = folder / f"{name}.safetensors"
+    if not tensor_path.is_file():
+        raise CheckpointError(f"checkpoint {name!r} is not in {str(folder)!r}", hint=intact_hint(folder))
+    meta = read_meta(folder, name, required)
+    problem = safetensors_problem(tensor_path)
+    if problem:
+        raise damaged(folder, tensor_path, problem)
     try:
-        tensors = load_file(str(folder / f"{name}.safetensors"), device=str(device))
-        meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, Exception) as exc:  # safetensors raises its own errors
-        raise CheckpointError(f"checkpoint {name!r} in {str(folder)!r} is unreadable: {exc}") from None
+        tensors = load_file(str(tensor_path), device=str(device))
+    except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types
+        raise damaged(folder, tensor_path, f"safetensors cannot read it ({exc})") from None
+    if "rng" in required and "rng.torch" not in tensors:
+        raise damaged(folder, tensor_path, "it holds no 'rng.torch' state")
     return tensors, meta
 
 

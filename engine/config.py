@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import sys
 import types
 import typing
@@ -33,9 +34,13 @@ def option(
     max: float | None = None,
     choices: typing.Sequence[Any] | None = None,
     default_factory: Any = dataclasses.MISSING,
+    nonfinite: bool = False,
 ) -> Any:
-    """A dataclass field with a help text and optional bounds or choices."""
-    meta = {"help": help, "min": min, "max": max, "choices": tuple(choices) if choices else None}
+    """A dataclass field with a help text and optional bounds or choices.
+
+    Float options refuse NaN and infinity unless ``nonfinite=True``."""
+    meta = {"help": help, "min": min, "max": max, "choices": tuple(choices) if choices else None,
+            "nonfinite": nonfinite}
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -108,6 +113,8 @@ def _check_range(value: Any, meta: Mapping[str, Any], where: str) -> None:
     lo, hi = meta.get("min"), meta.get("max")
     values = value if isinstance(value, (list, tuple)) else [value]
     for v in values:
+        if isinstance(v, float) and not math.isfinite(v) and not meta.get("nonfinite"):
+            raise ConfigError(f"{where} = {value!r} is not a finite number", hint="give a number such as 2e-4")
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             if lo is not None and v < lo:
                 raise ConfigError(f"{where} = {value!r} is out of range: it must be >= {lo}")
@@ -206,5 +213,10 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {str(path)!r} does not exist")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text (byte {exc.start})",
+                          hint="TOML files are UTF-8: save it again as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {str(path)!r} cannot be read: {exc.strerror}") from None

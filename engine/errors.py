@@ -49,3 +49,13 @@ class DivergenceError(ArtengineError):
 
 class ModelFileError(ArtengineError):
     """A file is not a model artengine can run."""
+
+
+class RunInUseError(ArtengineError):
+    """Another process is writing into the same run directory."""
+
+
+class OutputError(ArtengineError, OSError):
+    """An output path cannot be written (read-only, under a file, disk full).
+
+    Also an OSError, so code that handles failed writes keeps working."""

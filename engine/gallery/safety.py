@@ -56,7 +56,7 @@ def resolve_source(base: Path, ref: object, *, what: str, builtin_ok: bool = Fal
     candidate = candidate if candidate.is_absolute() else base / candidate
     try:
         real = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # missing, a link loop, a NUL in the name
         raise UnsafeSourceError(f"{what} {ref!r} does not exist") from None
     folder = base.resolve()
     allowed = [folder] + (builtin_image_dirs() if builtin_ok else [])
@@ -71,7 +71,8 @@ def resolve_source(base: Path, ref: object, *, what: str, builtin_ok: bool = Fal
 
 def read_image(path: Path, *, what: str) -> tuple[bytes, str]:
     """The file's bytes and web suffix, after checking the very same bytes decode as an image."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))  # never wait on a FIFO
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # never wait on a FIFO
+    fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             raise UnsafeSourceError(f"{what} {path.name!r} is not a regular file: refused")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ PREFIX = "artengine."
 #: of a style-based generator, exported on request next to it (metadata ``artengine.parts``)
 INPUTS = {"generator": "z", "image-to-image": "content", "mapping": "z", "synthesis": "ws"}
 OUTPUTS = {"mapping": "w"}  # every other kind outputs "image"
+#: the most bytes one run's output may take (a crafted model could ask for terabytes)
+MAX_OUTPUT_BYTES = 4 << 30
 
 
 def providers_for(provider: str) -> list[str]:
@@ -117,10 +120,9 @@ class Model:
         missing = sorted(declared - set(inputs))
         if missing:
             raise _not_ours(self.path, f"its metadata declares inputs {missing} that the graph lacks")
-        extra = set(inputs) - {want, "label"} - declared
+        extra = set(inputs) - {want} - declared
         if extra:
             raise _not_ours(self.path, f"unexpected inputs {sorted(extra)}")
-        self.conditional = "label" in inputs
         shape = inputs[want].shape
         if INPUTS[self.kind] == "z":
             dim = shape[1] if len(shape) == 2 else None
@@ -130,8 +132,49 @@ class Model:
             self.latent_dim = dim
         else:
             self.latent_dim = 0
-        self.image_size = int(self.metadata.get("image_size") or 0)
-        self.channels = int(self.metadata.get("channels") or 3)
+        try:
+            self.image_size = int(self.metadata.get("image_size") or 0)
+            self.channels = int(self.metadata.get("channels") or 3)
+        except ValueError:
+            raise _not_ours(self.path, "artengine.image_size / artengine.channels are not numbers") from None
+        declared_out = {o.name: o for o in self.session.get_outputs()}[self.output]
+        self._check_declared_output(list(declared_out.shape))
+
+    def _check_declared_output(self, shape: list) -> None:
+        """The declared output shape must be able to meet the contract: ``image`` [batch, C, H, W],
+        a mapping's ``w`` [batch, w_dim]."""
+        if self.output != "image":
+            if len(shape) != 2:
+                raise _not_ours(self.path, f"output {self.output!r} has rank {len(shape)} ({shape}); "
+                                           "the contract is [batch, w_dim]")
+            return
+        if len(shape) != 4:
+            raise _not_ours(self.path, f"output 'image' has rank {len(shape)} ({shape}); "
+                                       "the contract is [batch, channels, height, width]")
+        if isinstance(shape[1], int) and shape[1] != self.channels:
+            raise _not_ours(self.path, f"output 'image' has {shape[1]} channels, metadata says {self.channels}")
+        if self.kind == "generator" and self.image_size:
+            fixed = [d for d in shape[2:] if isinstance(d, int)]
+            if any(d != self.image_size for d in fixed):
+                raise _not_ours(self.path, f"output 'image' is {shape[2:]}, metadata says image_size "
+                                           f"{self.image_size}")
+
+    def _check_output(self, out: np.ndarray, batch: int) -> np.ndarray:
+        """What the model returned must match the contract for this batch, or nothing is written."""
+        shape = list(out.shape)
+        if self.output != "image":
+            want: list = [batch, "w_dim"]
+            ok = out.ndim == 2 and shape[0] == batch
+        else:
+            size = [self.image_size] * 2 if self.kind == "generator" and self.image_size else ["H", "W"]
+            want = [batch, self.channels, *size]
+            ok = out.ndim == 4 and shape[:2] == want[:2] and all(
+                not isinstance(w, int) or w == d for w, d in zip(want[2:], shape[2:], strict=True))
+        if not ok:
+            raise ModelFileError(f"{str(self.path)!r} returned {self.output!r} of shape {shape} for a batch of "
+                                 f"{batch}; its contract says {want}",
+                                 hint="the file is damaged or was not written by `artengine export`; export it again")
+        return out
 
     @property
     def providers(self) -> list[str]:
@@ -142,14 +185,34 @@ class Model:
         return self.path.stem
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(self.session.run([self.output], feeds)[0], dtype=np.float32)
+        """One session run, its output checked against the contract; onnxruntime failures (e.g. a model
+        allocating terabytes) name the file."""
+        quiet = ort.RunOptions()
+        quiet.log_severity_level = 4  # the error below says it once, without onnxruntime's log lines
+        try:
+            out = self.session.run([self.output], feeds, quiet)[0]
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+            text = str(exc).strip()
+            asked = re.search(r"Failed to allocate memory for requested buffer of size (\d+)", text)
+            if asked:
+                reason = f"it asked for {int(asked.group(1)) / 2**30:,.0f} GiB of memory"
+            else:
+                reason = text.splitlines()[-1][-300:] if text else type(exc).__name__
+            raise ModelFileError(f"onnxruntime failed running {str(self.path)!r}: {reason}",
+                                 hint="a model from `artengine export` runs within its metadata contract; "
+                                      "export it again, or render fewer images at once") from None
+        if not isinstance(out, np.ndarray) or out.dtype.kind not in "fiu":
+            raise ModelFileError(f"{str(self.path)!r} returned {type(out).__name__}, not a tensor")
+        if out.nbytes > MAX_OUTPUT_BYTES:
+            raise ModelFileError(f"{str(self.path)!r} returned {out.nbytes / 2**30:.1f} GiB for one batch")
+        return self._check_output(np.asarray(out, dtype=np.float32), len(feeds[INPUTS[self.kind]]))
 
     @property
     def controls(self) -> dict[str, ExtraInput]:
         """The model's declared extra inputs by name (empty for most models)."""
         return {s.name: s for s in self.extra_inputs}
 
-    def generate(self, z: np.ndarray, label: np.ndarray | None = None, *, batch_size: int = 64,
+    def generate(self, z: np.ndarray, *, batch_size: int = 64,
                  controls: dict[str, Any] | None = None) -> np.ndarray:
         """Images float32 ``[n, C, H, W]`` in [0, 1] for latents ``z`` ``[n, latent_dim]``; ``controls``
         sets declared extra inputs (one value, or one per latent); the rest take their defaults.
@@ -159,14 +222,10 @@ class Model:
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ArtengineError(f"latents must be [n, {self.latent_dim}], got {list(z.shape)}")
-        if self.conditional and label is None:
-            label = np.zeros(len(z), dtype=np.int64)
         extras = feeds_for(self.extra_inputs, controls, len(z), where=self.path.name)
         chunks = []
         for start in range(0, len(z), batch_size):
             feeds: dict[str, Any] = {"z": z[start:start + batch_size]}
-            if self.conditional:
-                feeds["label"] = np.asarray(label, dtype=np.int64)[start:start + batch_size]
             feeds.update({k: v[start:start + batch_size] for k, v in extras.items()})
             chunks.append(self.run(feeds))
         return np.concatenate(chunks) if chunks else np.zeros((0, self.channels, 0, 0), np.float32)

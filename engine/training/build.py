@@ -46,12 +46,17 @@ def complete(config: RunConfig, ctx: TrainContext) -> RunConfig:
 
 
 def build_trainer(config: RunConfig, *, resume: bool = False, quiet: bool = True, device: str | None = None,
-                  registry: Registry | None = None, host: Any = None) -> Trainer:
-    """A trainer ready for :meth:`Trainer.fit`, with the completed config written to config.json."""
+                  registry: Registry | None = None, host: Any = None, overwrite: bool = False) -> Trainer:
+    """A trainer ready for :meth:`Trainer.fit`, with the completed config written to config.json.
+
+    ``overwrite``: clear an earlier run's own files from the folder first (after every check passed)."""
     default_registry, default_host = _plugins()
     registry, host = registry or default_registry, host or default_host
     ctx = TrainContext.create(config, registry=registry, host=host, quiet=quiet, resume=resume, device=device)
     ctx.config = complete(config, ctx)
+    ctx.run.lock()  # one writer from here on; nothing was written before this line
+    if overwrite:
+        ctx.run.clear()
     ctx.run.write_config(ctx.config.to_json())
     return make_trainer(ctx)
 

@@ -146,7 +146,8 @@ class Trainer(abc.ABC):
         """Load the latest (or named) checkpoint; False when the run has none."""
         if ckpt.latest_checkpoint(self.run.checkpoints_dir) is None and name is None:
             return False
-        tensors, meta = ckpt.load_checkpoint(self.run.checkpoints_dir, name, device=self.device)
+        tensors, meta = ckpt.load_checkpoint(self.run.checkpoints_dir, name, device=self.device,
+                                             required=ckpt.TRAINER_KEYS)
         self.step = int(meta["step"])
         self.elapsed = float(meta.get("elapsed", 0.0))
         if self.stream is not None and meta.get("stream"):
@@ -186,8 +187,12 @@ class Trainer(abc.ABC):
         """Mode coverage and diversity of the generator so far, appended to metrics.jsonl as an
         ``eval`` line: watching coverage climb (or fall) is how a user sees mode collapse happen."""
         from ..evaluation.evaluate import eval_record, evaluate_trainer
+        from ..evaluation.quality import FeatureOptions
 
-        result = evaluate_trainer(self, samples=self.settings.eval_samples, real=self.ctx.dataset)
+        n = self.settings.eval_feature_samples
+        features = FeatureOptions(samples=n, inception="off") if n else None
+        result = evaluate_trainer(self, samples=self.settings.eval_samples, real=self.ctx.dataset,
+                                  features=features)
         self.run.log_metrics(eval_record(result))
         return result
 
@@ -235,8 +240,8 @@ class Trainer(abc.ABC):
                 # Evaluate metrics.
                 if evaluating and s.eval_every and step % s.eval_every == 0:
                     result = self.evaluate()
-                    shown = ", ".join(f"{k} {result[k]}" for k in ("modes_covered", "kl", "diversity_ratio")
-                                      if k in result)
+                    shown = ", ".join(f"{k} {result[k]}" for k in ("modes_covered", "kl", "diversity_ratio", "kid",
+                                                                    "recall", "near_copy_share") if k in result)
                     display.write(f"eval at step {result['step']}: {shown}"
                                   + (" (collapse warning)" if result["collapse_warning"] else ""))
 

@@ -45,6 +45,9 @@ class FolderConfig:
     in_memory: str = option("auto", choices=("auto", "yes", "no"),
                             help="decode all images into memory (auto: when they fit in 25% of RAM)")
     workers: int = option(0, min=0, max=64, help="decoding threads (0: one per CPU core, at most 8)")
+    max_pixels: int = option(80_000_000, min=0, help="skip images with more pixels than this, with a warning "
+                             "naming their size (a 12000 x 12000 PNG is 144 M; such files are often decompression "
+                             "bombs); 0: no limit of ours (Pillow still refuses above about 179 M)")
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ from artengine.training.precision import autocast, grad_scaler
 from artengine.training.samples import save_grid
 from artengine.training.trainer import Trainer
 
+from .ada import AdaController, AdaSettings
+from .augment import Augment
+from .config import AUGMENT_AUTO_BELOW, DEFAULT_AUGMENT_POLICY
+from .finetune import freeze_blocks, load_parent_weights, parse_init_from
 from .losses import r1_penalty
 from .tiling import is_tileable, random_roll
 
@@ -96,14 +101,54 @@ class GanTrainer(Trainer):
         fixed = torch.Generator().manual_seed(self.settings.seed * 7919 + 12345)
         self.fixed_z = torch.randn(cfg.grid_size, self.latent_dim, generator=fixed).to(self.device)
         self.latent_rng = self.generator_rng("latent", offset=1)
+        starting = not self.inference and not self.ctx.resume
+        self.parent_step = self.init_from_parent() if cfg.init_from and starting else None
+        self.frozen_d = freeze_blocks(self.D, cfg.freeze_d) if cfg.freeze_d else []
         self.G_train = self.wrap_distributed(self.generator_view())
         self.D_train = self.wrap_distributed(self.discriminator_view())
+        if self.settings.compile and not self.inference:
+            self.compile_steps()
         self.opt_g = self.make_optimizer(self.G, cfg.lr_g, (cfg.beta1_g, cfg.beta2_g))
         self.opt_d = self.make_optimizer(self.D, cfg.lr_d, (cfg.beta1_d, cfg.beta2_d))
         self.scaler_g = grad_scaler(self.device, self.precision)
         self.scaler_d = grad_scaler(self.device, self.precision)
+        self.augment_rng = self.generator_rng("augment", offset=2)
+        self.augmenter: Augment | None = None
+        self.ada: AdaController | None = None
         if not self.inference:
             self.stream = self.make_stream()
+            self.augmenter, self.ada, why = self.build_augment()
+            if self.ctx.rank == 0 and not self.ctx.quiet:
+                print(f"augment: {why}", file=sys.stderr, flush=True)
+
+    def build_augment(self) -> tuple[Augment | None, AdaController | None, str]:
+        """What ``trainer.augment`` means for this dataset: (augmentation, its p controller, why)."""
+        cfg = self.cfg
+        choice = cfg.augment.strip().lower()
+        size = len(self.ctx.dataset)
+        if choice == "none":
+            return None, None, "none"
+        if choice == "auto":
+            if size >= AUGMENT_AUTO_BELOW:
+                return None, None, f"none (auto: {size:,} images, at least {AUGMENT_AUTO_BELOW:,})"
+            policy, why = DEFAULT_AUGMENT_POLICY, f"auto: {size:,} images, under {AUGMENT_AUTO_BELOW:,}"
+        else:
+            policy, why = cfg.augment, "asked for"
+        if cfg.augment_p >= 0:
+            return Augment(policy, cfg.augment_p), None, f"{policy} at fixed p={cfg.augment_p} ({why})"
+        ada = AdaController(AdaSettings(target=cfg.ada_target, interval=cfg.ada_interval,
+                                        images_to_full=cfg.ada_images, max_p=cfg.ada_max_p), self.device)
+        return Augment(policy, 0.0), ada, (f"{policy} with adaptive p from 0 (target r_t {cfg.ada_target}, "
+                                           f"at most {cfg.ada_max_p}; {why})")
+
+    def init_from_parent(self) -> int:
+        """Load another run's G, D and EMA weights (``trainer.init_from``); returns its step."""
+        parent = parse_init_from(self.cfg.init_from)
+        modules = {"G": self.G, "D": self.D, **({"G_ema": self.ema.shadow} if self.ema is not None else {})}
+        step = load_parent_weights(parent, self.ctx.config.to_json(), modules)
+        if self.ctx.rank == 0 and not self.ctx.quiet:
+            print(f"init-from: {parent.run_dir} {parent.checkpoint} (step {step})", file=sys.stderr, flush=True)
+        return step
 
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
         """G and D from the run's generator and discriminator sections (D sees ``pack`` images at once)."""
@@ -135,7 +180,8 @@ class GanTrainer(Trainer):
 
     def make_optimizer(self, net: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
         fused = self.device.type == "cuda"
-        return torch.optim.Adam(net.parameters(), lr=lr, betas=betas, fused=fused)
+        params = [p for p in net.parameters() if p.requires_grad]  # FreezeD's frozen blocks stay out
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused)
 
     def wrap_distributed(self, net: nn.Module) -> nn.Module:
         """Under torchrun (an initialized process group, world size > 1) train through DDP."""
@@ -146,6 +192,36 @@ class GanTrainer(Trainer):
             return DistributedDataParallel(net, device_ids=ids, broadcast_buffers=False,
                                            find_unused_parameters=self.ddp_find_unused)
         return net
+
+    def double_backward(self) -> bool:
+        """True when D's regularizers differentiate D's gradient (R1, WGAN-GP's penalty)."""
+        return self.cfg.r1_gamma > 0 or getattr(self.loss, "gp_weight", 0) > 0
+
+    def compile_steps(self) -> None:
+        """``--compile``: the step's G and D through torch.compile, probed once now so a compiler failure
+        is one message and an eager module, not a crash at step 1 (artengine.training.compile)."""
+        from artengine.training.compile import CompiledStep, probe
+
+        say = (lambda m: print(m, file=sys.stderr, flush=True)) if self.ctx.rank == 0 else (lambda m: None)
+        if self.ctx.world_size > 1:
+            say("compile: off under torchrun (DDP + torch.compile is not measured here); training eager")
+            return
+        steps = [CompiledStep(self.G_train, "G", notify=say)]
+        self.G_train = steps[0]
+        if self.double_backward():
+            say("compile: D runs eager (R1 and gradient penalties differentiate twice, which compiled "
+                "graphs cannot)")
+        else:
+            steps.append(CompiledStep(self.D_train, "D", notify=say))
+            self.D_train = steps[-1]
+        gen = torch.Generator(device=self.device).manual_seed(0)
+
+        def one_pass() -> torch.Tensor:
+            z = torch.randn(self.settings.batch_size, self.latent_dim, device=self.device, generator=gen)
+            with self.autocast():
+                return self.D_train(self.G_train(z)).float().mean()
+
+        probe(one_pass, steps, [self.G, self.D])
 
     def sampler(self, ema: bool = True) -> nn.Module:
         """``z -> images in [-1, 1]`` for grids, eval and export: the EMA generator when EMA is on."""
@@ -178,19 +254,27 @@ class GanTrainer(Trainer):
         log_norms = (self.step + 1) % self.settings.log_every == 0
         scale = self.apply_lr_scale()
         stats: dict[str, torch.Tensor] = {}
+        skipped: torch.Tensor | None = None
         for _ in range(self.cfg.n_critic):
             real = self.real_images()
             stats.update(self.discriminator_step(real, log_norms))
+            skipped = stats["d_skipped"] if skipped is None else skipped + stats["d_skipped"]
+        stats["d_skipped"] = skipped
         stats.update(self.generator_step(real.shape[0], log_norms))
         self.update_ema()
         keys = list(stats)
         values = torch.stack([stats[k].detach().float().reshape(()) for k in keys]).tolist()  # one sync
         metrics = dict(zip(keys, values, strict=True))
         skipped = metrics.pop("d_skipped", 0.0)
+        self.d_skips += round(skipped)  # counted here, from the one read, not by a sync in the D step
         metrics["d_skips"] = float(self.d_skips)
         metrics["d_skipped"] = skipped
         if self.cfg.lr_decay != "none":
             metrics["lr_scale"] = scale
+        if self.augmenter is not None:
+            metrics["aug_p"] = self.augmenter.p
+            if self.ada is not None:
+                metrics["ada_rt"] = self.ada.rt
         return metrics
 
     def real_images(self) -> torch.Tensor:
@@ -207,8 +291,18 @@ class GanTrainer(Trainer):
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """What D sees of any image, real or fake, in every call (losses and penalties alike):
-        the identity here; differentiable augmentation overrides it."""
-        return images
+        the differentiable augmentation of ``trainer.augment`` at the current p (identity at p = 0)."""
+        if self.augmenter is None:
+            return images
+        return self.augmenter(images, self.augment_rng)
+
+    def observe_real_scores(self, d_real: torch.Tensor, images: int) -> None:
+        """Feed D's scores of (augmented) real images to ADA's controller and apply its new p."""
+        if self.ada is None:
+            return
+        self.ada.accumulate(d_real, images)
+        if self.ada.maybe_update():
+            self.augmenter.p = self.ada.p
 
     def discriminate(self, images: torch.Tensor) -> torch.Tensor:
         """D's scores (float32) for ``images``: the one way every phase and penalty calls D."""
@@ -223,9 +317,10 @@ class GanTrainer(Trainer):
             d_real = self.discriminate(real)
             d_fake = self.discriminate(fake)
             loss = self.loss.d_loss(d_real, d_fake, real_target=1.0 - self.cfg.label_smoothing)
+        self.observe_real_scores(d_real, real.shape[0])
         stats = {"loss_d": loss, "d_real": d_real.mean(), "d_fake": d_fake.mean()}
-        if self.balance_skip(loss):
-            self.d_skips += 1
+        skip = self.balance_skip(loss)
+        if skip is True:
             stats["d_skipped"] = loss.new_ones(())
             return stats
         with self.autocast():
@@ -235,10 +330,16 @@ class GanTrainer(Trainer):
         if log_norms:
             self.scaler_d.unscale_(self.opt_d)
             stats["grad_norm_d"] = _grad_norm(self.D)
-        self.scaler_d.step(self.opt_d)
+        if isinstance(skip, torch.Tensor):
+            self.opt_d.found_inf = skip  # fused Adam leaves weights and state as they were where this is 1
+        try:
+            self.scaler_d.step(self.opt_d)
+        finally:
+            if isinstance(skip, torch.Tensor):
+                del self.opt_d.found_inf
         self.scaler_d.update()
         stats["penalty"] = penalty.detach().float()
-        stats["d_skipped"] = loss.new_zeros(())
+        stats["d_skipped"] = skip if isinstance(skip, torch.Tensor) else loss.new_zeros(())
         return stats
 
     def d_regularizers(self, real: torch.Tensor, fake: torch.Tensor, d_real: torch.Tensor) -> torch.Tensor:
@@ -252,13 +353,19 @@ class GanTrainer(Trainer):
             penalty = penalty + 0.5 * cfg.r1_gamma * cfg.r1_every * r1_penalty(self.discriminate, real)
         return penalty
 
-    def balance_skip(self, d_loss: torch.Tensor) -> bool:
+    def balance_skip(self, d_loss: torch.Tensor) -> bool | torch.Tensor:
         """The adaptive balance rule: when D's loss is already below the threshold, updating it would
-        only starve G of gradient, so skip this D update (counted in ``d_skips``)."""
+        only starve G of gradient, so skip this D update (counted in ``d_skips``).
+
+        With a fused optimizer (CUDA) and no fp16 scaler the answer stays on the device, a 0/1 tensor the
+        optimizer step obeys, so the rule adds no host sync; elsewhere it is read here (on a CPU, free)."""
         threshold = self.cfg.balance_threshold
         if threshold <= 0 or not getattr(self.loss, "supports_balance", True):
             return False
-        return float(d_loss.detach()) < threshold
+        below = d_loss.detach().float() < threshold
+        if self.opt_d.defaults.get("fused") and not self.scaler_d.is_enabled():
+            return below.float().reshape(())
+        return bool(below)
 
     def generator_step(self, batch_size: int, log_norms: bool = False) -> dict[str, torch.Tensor]:
         """G through the frozen D."""
@@ -276,6 +383,8 @@ class GanTrainer(Trainer):
         self.scaler_g.update()
         if frozen:
             self.D.requires_grad_(True)
+            for p in self.frozen_d:  # FreezeD's blocks stay frozen
+                p.requires_grad_(False)
         return stats
 
     def generator_loss(self, batch_size: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -322,6 +431,11 @@ class GanTrainer(Trainer):
             "latent_dim": self.latent_dim,
             "scaler_g": self.scaler_g.state_dict() if self.scaler_g.is_enabled() else None,
             "scaler_d": self.scaler_d.state_dict() if self.scaler_d.is_enabled() else None,
+            "augment": ({"policy": self.augmenter.policy, "p": self.augmenter.p}
+                        if self.augmenter is not None else None),
+            "ada": self.ada.state() if self.ada is not None else None,
+            "init_from": ({"run": self.cfg.init_from, "step": self.parent_step}
+                          if self.parent_step is not None else None),
         }
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
@@ -330,6 +444,7 @@ class GanTrainer(Trainer):
         if self.ema is not None:
             ckpt.load_module("G_ema", self.ema.shadow, tensors)
         self.d_skips = int(meta.get("d_skips", 0))
+        self.parent_step = (meta.get("init_from") or {}).get("step", self.parent_step)
         if self.inference:
             return
         self.opt_g.load_state_dict(ckpt.unflatten_state(meta["opt_g"], tensors))
@@ -337,6 +452,10 @@ class GanTrainer(Trainer):
         if meta.get("scaler_g") and self.scaler_g.is_enabled():
             self.scaler_g.load_state_dict(meta["scaler_g"])
             self.scaler_d.load_state_dict(meta["scaler_d"])
+        if self.ada is not None and meta.get("ada"):
+            self.ada.load_state(meta["ada"])
+        if self.augmenter is not None and meta.get("augment"):
+            self.augmenter.p = float(meta["augment"]["p"])
 
     # -- outputs ---------------------------------------------------------------------
     @torch.no_grad()
@@ -370,6 +489,9 @@ class GanTrainer(Trainer):
             "recipe": self.settings.recipe,
             "dataset": self.ctx.config.section("dataset").name,
             "step": self.step,
+            # an RGBA generator says so: channel 4 is straight (not premultiplied) alpha
+            **({"color_mode": "RGBA"} if self.channels == 4 else {}),
+            **({"tileable": True} if is_tileable(self.G) else {}),  # the gallery shows it tiled
         }
 
     def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:

@@ -83,6 +83,7 @@ def style_command(content: str, styles: tuple[str, ...], out: str, size: int, st
 
     from artengine import config as cfg
     from artengine.pluginhost import get_registry
+    from artengine.writable import ensure_writable_file
 
     from . import images as im
     from .gatys import StyleJob, save_outputs, stylize
@@ -90,6 +91,7 @@ def style_command(content: str, styles: tuple[str, ...], out: str, size: int, st
     out_path = Path(out)
     if out_path.suffix.lower() != ".png":
         raise ConfigError(f"--out {out!r} must end in .png")
+    ensure_writable_file(out_path)  # before minutes of optimizing, not after
     if precision == "auto":
         from artengine.training.precision import native_bf16, pick_device, precision_reason
 
