@@ -101,19 +101,6 @@ _add_core_commands(cli)
 _plugin_commands_added = False
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    global _plugin_commands_added
-    if not _plugin_commands_added:
-        _plugin_commands_added = True
-        _add_plugin_commands(cli)
-    try:
-        cli.main(args=argv, prog_name="artengine")
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-
-
 def get_cli() -> click.Group:
     """The CLI with plugin commands added (for click's CliRunner in tests and apps)."""
     global _plugin_commands_added
@@ -121,3 +108,12 @@ def get_cli() -> click.Group:
         _plugin_commands_added = True
         _add_plugin_commands(cli)
     return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point; Ctrl-C (also while plugins load) exits 130 with one line."""
+    try:
+        get_cli().main(args=argv, prog_name="artengine")
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
