@@ -6,6 +6,11 @@ the table shows the median images/s over rounds. ``engine`` runs with EMA off (t
 loop); ``engine+ema`` is the recipe default.
 
     .venv/bin/python bench/bench_dcgan_throughput.py --image-size 64 --batch-size 64 --precisions fp32,bf16
+    .venv/bin/python bench/bench_dcgan_throughput.py --precisions auto,fp32 --compile   # the default, compiled
+    .venv/bin/python bench/bench_dcgan_throughput.py --quick                             # smoke run
+
+``auto`` rows measure the recipes' default precision as it resolves on this machine (``auto=bf16`` on
+AMX / AVX512-BF16 CPUs and CUDA, ``auto=fp32`` elsewhere).
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ def plain_loop(G, D, data: torch.Tensor, batch: int, latent: int, precision: str
     return step
 
 
-def engine_trainer(args, precision: str, ema: bool, out: Path):
+def engine_trainer(args, precision: str, ema: bool, out: Path, compile: bool = False):
     from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
     from artengine.training.build import build_trainer
@@ -67,7 +72,8 @@ def engine_trainer(args, precision: str, ema: bool, out: Path):
                                  "precision": precision},
                      set_values={"dataset.size": str(args.data_size), "generator.width": str(args.width),
                                  "discriminator.width": str(args.width), "log_every": "1000000",
-                                 "channels_last": str(precision != "fp32").lower(),
+                                 "channels_last": str(precision not in ("fp32", "auto")).lower(),
+                                 "compile": str(compile).lower(),
                                  "trainer.ema_beta": "0.999" if ema else "0", "trainer.balance_threshold": "0"})
     trainer = build_trainer(config, registry=registry)
     seed_everything(0)
@@ -94,18 +100,26 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="steps per round per contender")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--data-size", type=int, default=256, help="shapes images held in memory")
+    parser.add_argument("--compile", action="store_true", help="also the engine with --compile (torch.compile)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 16 px, batch 8, width 8, 1 round")
     args = parser.parse_args()
+    if args.quick:
+        args.image_size, args.batch_size, args.width, args.rounds, args.steps = 16, 8, 8, 1, 1
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    from artengine.training.precision import cpu_has_bf16
+    import machine_info
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, cpu capability "
-          f"{torch.backends.cpu.get_cpu_capability()}, native bf16: {cpu_has_bf16()}")
+    from artengine.training.precision import resolve_precision
+
+    print(machine_info.line(args.device))
     results: dict[str, float] = {}
     tmp = Path(tempfile.mkdtemp(prefix="bench-dcgan-"))
-    for precision in args.precisions.split(","):
-        engine = engine_trainer(args, precision, ema=False, out=tmp / f"e-{precision}")
-        engine_ema = engine_trainer(args, precision, ema=True, out=tmp / f"ee-{precision}")
+    for asked in args.precisions.split(","):
+        # auto (the recipes' default) is measured as what it resolves to here, labelled as such
+        precision = resolve_precision(asked, device)
+        engine = engine_trainer(args, asked, ema=False, out=tmp / f"e-{asked}")
+        engine_ema = engine_trainer(args, asked, ema=True, out=tmp / f"ee-{asked}")
+        label = f"{asked}={precision}" if asked == "auto" else precision
         from artengine.plugins.dcgan.config import DcganDiscriminatorConfig, DcganGeneratorConfig
         from artengine.plugins.dcgan.networks import DcganDiscriminator, DcganGenerator
 
@@ -118,9 +132,12 @@ def main() -> None:
         data = engine.ctx.dataset.as_tensor()
         contenders = {
             f"plain {precision}": plain_loop(G, D, data, args.batch_size, G.latent_dim, precision, device),
-            f"engine {precision}": engine.train_step,
-            f"engine+ema {precision}": engine_ema.train_step,
+            f"engine {label}": engine.train_step,
+            f"engine+ema {label}": engine_ema.train_step,
         }
+        if args.compile:
+            compiled = engine_trainer(args, asked, ema=False, out=tmp / f"ec-{asked}", compile=True)
+            contenders[f"engine compile {label}"] = compiled.train_step
         for step in contenders.values():
             timed(step, args.warmup, sync)
         per_round: dict[str, list[float]] = {k: [] for k in contenders}
@@ -137,7 +154,7 @@ def main() -> None:
     print(head)
     print("-" * len(head))
     for key, value in results.items():
-        precision = key.split()[-1]
+        precision = key.split()[-1].split("=")[-1]
         plain = results.get(f"plain {precision}")
         rel = f"{100 * (plain / value - 1):+.1f}% time" if plain and not key.startswith("plain") else ""
         speed = f"{value / base:.2f}x" if base else ""

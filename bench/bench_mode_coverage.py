@@ -5,6 +5,10 @@ evaluator (modes covered and KL over N samples, the PacGAN/VEEGAN protocol uses 
 
     .venv/bin/python bench/bench_mode_coverage.py --data digits --minutes 2 --samples 10000
     .venv/bin/python bench/bench_mode_coverage.py --data stacked-mnist --minutes 15 --variants default
+    .venv/bin/python bench/bench_mode_coverage.py --data stacked-mnist --steps 6000 --variants fp32,bf16 --seeds 0,1
+
+With ``--seeds 0,1`` each variant trains once per seed: the spread between seeds of one variant is the
+noise a difference between variants (e.g. bf16 against fp32) has to exceed to mean anything.
 """
 
 from __future__ import annotations
@@ -26,13 +30,16 @@ VARIANTS: dict[str, list[str]] = {
     "lsgan": ["loss=lsgan"],
     "pack2": ["trainer.pack=2"],
     "pack4": ["trainer.pack=4"],
+    # precision: the quality side of `--precision auto` (same steps, same seeds; compare with seed noise)
+    "fp32": ["precision=fp32"],
+    "bf16": ["precision=bf16", "channels_last=true"],
 }
 
 
-def train(variant: str, args: argparse.Namespace, out: Path) -> float:
+def train(variant: str, args: argparse.Namespace, out: Path, seed: int) -> float:
     budget = ["--steps", str(args.steps)] if args.steps else ["--minutes", str(args.minutes)]
     cmd = [str(Path(sys.executable).with_name("artengine")), "train", "dcgan", "--data", args.data, *budget,
-           "--out", str(out), "--image-size", str(args.image_size), "--seed", str(args.seed), "--quiet",
+           "--out", str(out), "--image-size", str(args.image_size), "--seed", str(seed), "--quiet",
            "--set", "sample_every=0"]
     for item in VARIANTS[variant]:
         cmd += ["--set", item]
@@ -49,28 +56,31 @@ def main() -> None:
                         "(fairer than minutes on a loaded machine)")
     parser.add_argument("--samples", type=int, default=26000)
     parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="comma list: each variant trains once per seed")
     parser.add_argument("--variants", default="default,no-balance,no-ema,mbstd,hinge,pack2")
     parser.add_argument("--out", default="runs/bench-modes")
     args = parser.parse_args()
 
+    import machine_info
+
     from artengine.evaluation import evaluate_run
 
+    print(machine_info.line())
     rows = []
     for variant in args.variants.split(","):
-        out = Path(args.out) / f"{args.data}-{variant}-{int(time.time())}"
-        train(variant, args, out)
-        result = evaluate_run(out, samples=args.samples)
-        steps = result["step"]
-        rows.append((variant, steps, result))
-        print(json.dumps({"variant": variant, **result}), flush=True)
+        for seed in map(int, args.seeds.split(",")):
+            out = Path(args.out) / f"{args.data}-{variant}-s{seed}-{int(time.time())}"
+            train(variant, args, out, seed)
+            result = evaluate_run(out, samples=args.samples)
+            rows.append((variant, seed, result["step"], result))
+            print(json.dumps({"variant": variant, "seed": seed, **result}), flush=True)
     budget = f"{args.steps} steps" if args.steps else f"{args.minutes:g} min"
     print(f"\nmode coverage on {args.data} ({args.image_size}px, {budget} of training each, {args.samples} samples)")
-    head = f"{'variant':<12}{'steps':>7}{'modes':>11}{'KL':>9}{'FD(clf)':>10}{'conf':>7}{'div ratio':>11}"
+    head = f"{'variant':<12}{'seed':>5}{'steps':>7}{'modes':>11}{'KL':>9}{'FD(clf)':>10}{'conf':>7}{'div ratio':>11}"
     print(head)
     print("-" * len(head))
-    for variant, steps, r in rows:
-        print(f"{variant:<12}{steps:>7}{r['modes_covered']:>6}/{r['num_modes']:<4}{r['kl']:>9.4f}"
+    for variant, seed, steps, r in rows:
+        print(f"{variant:<12}{seed:>5}{steps:>7}{r['modes_covered']:>6}/{r['num_modes']:<4}{r['kl']:>9.4f}"
               f"{r['fid_classifier']:>10.2f}{r['classifier_confidence']:>7.3f}{r['diversity_ratio']:>11.3f}")
 
 

@@ -25,9 +25,41 @@ from artengine.hookspecs import hookimpl
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def growth_schedule(minutes: float) -> list[str]:
-    """A schedule sized for ``minutes`` of 2-core CPU at 32x32: growth done by about half the budget."""
-    per_phase = max(200, int(minutes * 400))
+def seconds_per_image(resolution: int, image_size: int, extra: list[str], steps: int = 3) -> float:
+    """One stage's training cost on this machine: a few progan steps with ``resolution`` as the first
+    (and only) stage, through the same build the CLI uses."""
+    import tempfile
+
+    from artengine.pluginhost import get_registry
+    from artengine.runconfig import resolve
+    from artengine.training.build import build_trainer
+
+    sets = dict(item.split("=", 1) for item in extra[1::2])
+    config = resolve("progan", registry=get_registry(), cli_values={
+        "data": "stacked-mnist", "image_size": image_size, "steps": steps + 1,
+        "out": tempfile.mkdtemp(prefix="progan-calibrate-")},
+        set_values={**sets, "start_resolution": str(resolution), "sample_every": "0", "checkpoint_every": "0",
+                    "dataset.size": "1024"})
+    trainer = build_trainer(config)
+    trainer.setup()
+    trainer.train_step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        trainer.train_step()
+    return (time.perf_counter() - t0) / (steps * trainer.stream.batch_size)
+
+
+def growth_schedule(minutes: float, extra: list[str], image_size: int = 32, growth_share: float = 0.4) -> list[str]:
+    """Fade and stabilization lengths (images) that finish growing after ``growth_share`` of the budget,
+    from this machine's measured cost per image at each resolution: a fixed image count would spend
+    most of a CPU budget growing and leave the target resolution almost untrained."""
+    resolutions = [4 * 2**k for k in range(int(image_size).bit_length() - 2)]
+    cost = {r: seconds_per_image(r, image_size, extra) for r in resolutions}
+    # first stage: one phase; middle stages: fade + stabilize; the last stage: its fade
+    phases = cost[resolutions[0]] + sum(2 * cost[r] for r in resolutions[1:-1]) + cost[resolutions[-1]]
+    per_phase = max(200, int(growth_share * minutes * 60 / phases))
+    print("seconds per image by resolution: " + ", ".join(f"{r}: {c:.4f}" for r, c in cost.items())
+          + f" -> {per_phase} images per phase")
     return ["--set", f"fade_images={per_phase}", "--set", f"stabilize_images={per_phase}"]
 
 
@@ -49,7 +81,8 @@ def coverage(args: argparse.Namespace) -> dict:
             raise SystemExit(f"{run} exists: remove it or pass --reuse")
         extra = []
         if recipe == "progan":
-            extra = growth_schedule(args.minutes) + [x for item in args.set_items for x in ("--set", item)]
+            extra = [x for item in args.set_items for x in ("--set", item)]
+            extra = growth_schedule(args.minutes, extra) + extra
         wall = 0.0 if (args.reuse and run.exists()) else train(recipe, run, args.minutes, extra)
         metrics = evaluate_run(run, samples=args.samples)
         config = json.loads((run / "config.json").read_text())

@@ -41,7 +41,8 @@ class RunSettings:
     data: str = option("digits", help="dataset name, folder path, or torchvision:NAME")
     out: str = option("runs/latest", help="run directory")
     image_size: int = option(32, min=4, max=1024, help="square image size in pixels")
-    channels: int = option(0, choices=(0, 1, 3), help="1 or 3; 0 keeps the dataset's own")
+    channels: int = option(0, choices=(0, 1, 3, 4), help="1, 3 or 4 (RGBA); 0 keeps the dataset's own "
+                           "(a folder with real transparency is 4)")
     batch_size: int = option(64, min=1, max=65536, help="images per step")
     steps: int = option(0, min=0, help="optimization steps (0: use epochs or minutes)")
     epochs: float = option(0.0, min=0, help="passes over the data (0: use steps or minutes)")

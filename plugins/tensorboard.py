@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import math
 import re
+import weakref
 from pathlib import Path
 
 from artengine.errors import ConfigError
 from artengine.hookspecs import hookimpl
 
 EXTRA_HINT = "pip install 'artengine[tensorboard]' (or pip install tensorboard), or drop --log tensorboard"
-_loggers: dict[int, TensorBoardLog] = {}
+_loggers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # trainer -> its log, gone with it
 
 
 def require_tensorboard() -> None:
@@ -99,18 +100,18 @@ def _writes(trainer) -> bool:
 @hookimpl
 def on_train_start(trainer):
     if _writes(trainer):
-        _loggers[id(trainer)] = TensorBoardLog(trainer.run.path, trainer.run.samples_dir, trainer.step)
+        _loggers[trainer] = TensorBoardLog(trainer.run.path, trainer.run.samples_dir, trainer.step)
 
 
 @hookimpl
 def on_step_end(trainer, step, metrics):
-    log = _loggers.get(id(trainer))
+    log = _loggers.get(trainer)
     if log is not None and step % trainer.settings.log_every == 0:
         log.follow()
 
 
 @hookimpl
 def on_train_end(trainer, reason):
-    log = _loggers.pop(id(trainer), None)
+    log = _loggers.pop(trainer, None)
     if log is not None:
         log.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -173,3 +174,99 @@ def test_controller_state_round_trip_continues_exactly():
             c.maybe_update()
     assert a.state() == b.state()
     assert a.p > 0
+
+
+# -- in training: the GAN trainer augments what D sees --------------------------------------
+ADA_FAST = {"trainer.augment": "color,translation,cutout,flip", "trainer.ada_interval": "1",
+            "trainer.ada_images": "16", "trainer.ada_target": "0.0"}
+
+
+def metric_rows(run) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_auto_is_on_for_a_small_dataset_and_none_turns_it_off(tmp_path):
+    from tests.test_gan_trainer import tiny_trainer
+
+    auto = tiny_trainer(tmp_path / "auto", steps=2)
+    auto.fit()
+    assert auto.augmenter is not None and auto.ada is not None  # 1,797 digits < 30,000
+    assert auto.augmenter.ops == ("brightness", "saturation", "contrast", "translation", "cutout")
+    assert all(r["aug_p"] == 0.0 for r in metric_rows(tmp_path / "auto"))  # p starts at 0
+    off = tiny_trainer(tmp_path / "off", steps=2, **{"trainer.augment": "none"})
+    off.fit()
+    assert off.augmenter is None and "aug_p" not in metric_rows(tmp_path / "off")[-1]
+
+
+def test_d_sees_augmented_real_and_fake_images_in_both_phases(tmp_path):
+    from tests.test_gan_trainer import tiny_trainer
+
+    trainer = tiny_trainer(tmp_path / "seen", steps=1, **{"trainer.augment": "cutout", "trainer.augment_p": "1"})
+    seen = []
+    original = trainer.discriminate
+
+    def spy(images):
+        seen.append(images.detach().clone())
+        return original(images)
+
+    trainer.discriminate = spy
+    calls = []
+    real_augment = trainer.augment
+    trainer.augment = lambda x: calls.append(x.shape) or real_augment(x)
+    trainer.fit()
+    assert len(seen) == 3  # D phase: real and fake; G phase: fake
+    assert len(calls) == 3
+    out = real_augment(torch.ones(4, 1, 8, 8))
+    assert (out == 0).any()  # with p=1 every image gets a hole
+
+
+def test_adaptive_p_is_logged_checkpointed_and_resume_is_bit_exact(tmp_path):
+    from safetensors.torch import load_file
+
+    from tests.test_gan_trainer import tiny_trainer
+
+    straight = tiny_trainer(tmp_path / "straight", steps=6, **ADA_FAST)
+    straight.fit()
+    first = tiny_trainer(tmp_path / "resumed", steps=3, **ADA_FAST)
+    first.fit()
+    second = tiny_trainer(tmp_path / "resumed", steps=6, resume=True, **ADA_FAST)
+    second.fit()
+    ps = [r["aug_p"] for r in metric_rows(tmp_path / "straight")]
+    assert len(set(ps)) > 1 and max(ps) <= 0.8  # p moved, under the cap
+    assert [r["aug_p"] for r in metric_rows(tmp_path / "resumed")] == ps
+    assert second.ada.state() == straight.ada.state()
+    a = load_file(str(tmp_path / "straight/checkpoints/step-000000006.safetensors"))
+    b = load_file(str(tmp_path / "resumed/checkpoints/step-000000006.safetensors"))
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_unknown_policy_is_a_clear_cli_error(tmp_path):
+    from tests.helpers_cli import run_cli
+
+    proc = run_cli("train", "dcgan", "--data", "digits", "--steps", "1", "--image-size", "8",
+                   "--out", str(tmp_path / "bad"), "--augment", "color,blur", "--quiet")
+    assert proc.returncode == 1 and "unknown augmentation 'blur'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_augment_preview_writes_a_grid_of_what_d_sees(tmp_path):
+    from PIL import Image
+
+    from tests.helpers_cli import run_cli
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(5):
+        Image.new("RGB", (20, 20), (200 + 10 * i, 230, 240)).save(folder / f"{i}.png")  # bright
+    out = tmp_path / "preview.png"
+    proc = run_cli("augment", "preview", "--data", str(folder), "--augment", "cutout,flip", "--p", "1",
+                   "--image-size", "16", "--n", "4", "--rows", "2", "--out", str(out), check=True)
+    assert str(out) in proc.stdout
+    grid = Image.open(out)
+    assert grid.size == (4 * 18 + 2, 3 * 18 + 2)  # 4 images, the real row and 2 augmented rows
+    pixels = np.asarray(grid.convert("L"))
+    assert (pixels[:20] > 200).all()  # the real row: bright images on the white padding
+    assert (pixels[20:] < 140).any()  # cutout holes (mid-grey) in the augmented rows

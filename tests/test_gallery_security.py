@@ -204,7 +204,8 @@ def test_fuzzed_sidecars_never_leak_a_file_and_never_crash(tmp_path, outside):
 def test_a_run_sample_linking_outside_the_run_is_not_copied(tmp_path, outside):
     run = tmp_path / "run"
     (run / "samples").mkdir(parents=True)
-    (run / "config.json").write_text(json.dumps({"recipe": "dcgan", "dataset": {"name": "digits"}, "image_size": 16}))
+    (run / "config.json").write_text(json.dumps({"recipe": "dcgan", "seed": 0, "image_size": 16, "batch_size": 8,
+                                                 "trainer": {"name": "gan"}, "dataset": {"name": "digits"}}))
     _png(run / "samples" / "step-000000002.png", seed=1)
     os.symlink(outside / "holiday.png", run / "samples" / "step-000000001.png")
     out = tmp_path / "site"

@@ -119,6 +119,13 @@ def test_any_registered_loss_can_be_chosen(tmp_path):
     train(run, "--image-size", "8", "--steps", "2", "--set", "loss=hinge", "--set", "batch_sizes=4")
     config = json.loads((run / "config.json").read_text())
     assert config["loss"]["name"] == "hinge" and config["trainer"]["name"] == "progan"
+    # the recipe's default is the non-saturating loss with lazy R1; the paper's WGAN-GP + drift is two settings away
+    assert config["trainer"]["r1_gamma"] == 0.1 and config["trainer"]["r1_every"] == 16
+    paper = tmp_path / "paper"
+    train(paper, "--image-size", "8", "--steps", "2", "--set", "loss=wgan-gp", "--set", "drift=0.001",
+          "--set", "r1_gamma=0", "--set", "batch_sizes=4", "--set", "log_every=1")
+    rows = [json.loads(line) for line in (paper / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["penalty"] > 0 for r in rows)  # the gradient penalty and the drift term
 
 
 def test_bad_image_size_is_a_clear_error(tmp_path):

@@ -40,7 +40,7 @@ def test_runtime_never_imports_torch(tiny_onnx_model):
 def test_loaded_model_exposes_contract(tiny_onnx_model):
     model = load_model(tiny_onnx_model)
     assert (model.kind, model.latent_dim, model.image_size, model.channels) == ("generator", 8, 8, 3)
-    assert model.providers == ["CPUExecutionProvider"] and not model.conditional
+    assert model.providers == ["CPUExecutionProvider"] and model.controls == {}
     imgs = model.generate(latents(2, 70, 8), batch_size=32)  # batches are stitched back together
     assert imgs.shape == (70, 3, 8, 8) and 0 <= imgs.min() and imgs.max() <= 1
     with pytest.raises(Exception, match=r"latents must be \[n, 8\]"):

@@ -10,11 +10,14 @@ import pytest
 import torch
 from PIL import Image
 
+from artengine.export import export_run
+from artengine.gallery import build_gallery
 from artengine.pluginhost import get_registry
 from artengine.plugins.dcgan.config import DcganDiscriminatorConfig, DcganGeneratorConfig
 from artengine.plugins.dcgan.networks import CircularConvTranspose2d, DcganDiscriminator, DcganGenerator
 from artengine.plugins.gan.tiling import random_roll, seam_differences
 from artengine.runconfig import resolve
+from artengine.runtime import load_model
 from artengine.training.build import build_trainer
 
 
@@ -75,3 +78,9 @@ def test_a_tileable_dcgan_trains_on_rolled_reals_and_its_samples_tile(tmp_path):
     torch.testing.assert_close(raw.sum(dim=(2, 3)), rolled.sum(dim=(2, 3)))
     edge, middle = seam_differences(trainer.generate(torch.randn(64, trainer.latent_dim)))
     assert 0.67 < edge / middle < 1.5, (edge, middle)
+    # exported, the model says it is tileable, and the gallery shows samples tiled 3x3
+    export_run(tmp_path / "run", tmp_path / "tiles.onnx", options={"exporter": "torchscript"})
+    assert load_model(tmp_path / "tiles.onnx").metadata["tileable"] == "True"
+    build_gallery([tmp_path / "tiles.onnx"], tmp_path / "gallery")
+    (tiles,) = (tmp_path / "gallery").glob("*/tiles.png")
+    assert Image.open(tiles).size[0] > 3 * 3 * 16

@@ -119,6 +119,10 @@ def _check_log_extra(log: str) -> None:
 @click.option("--log", type=click.Choice(["none", "tensorboard"]),
               help="Also log scalars and sample grids for TensorBoard, into RUN/tensorboard "
                    "(needs the artengine[tensorboard] extra).")
+@click.option("--augment", help="GAN recipes: auto (adaptive augmentation under 30,000 images), none, or a "
+              "comma list of ops (color,translation,cutout,flip,rot90,xint); see `artengine augment preview`.")
+@click.option("--init-from", help="GAN recipes: RUN_DIR[:step-N] to start from another run's G, D and EMA "
+              "(fine-tuning; add --set trainer.freeze_d=K to freeze D's first K blocks).")
 @click.pass_context
 def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_items: tuple[str, ...],
                   resume: bool, checkpoint: str | None, overwrite: bool, dry_run: bool, quiet: bool,
@@ -136,6 +140,10 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
     registry = get_registry()
     extra = _extra_args_as_set(ctx.args)
     set_values = {**extra, **parse_set(set_items)}
+    for key in ("augment", "init_from"):  # the GAN trainer's settings, as options for --help
+        value = cli_values.pop(key, None)
+        if value is not None:
+            set_values.setdefault(key, value)
     file_values = load_toml(config_file) if config_file else None
     out = cli_values.get("out")
     if resume and overwrite:
@@ -181,6 +189,7 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
         click.echo(f"{st.recipe} on {trainer.device}: "
                    f"{describe_choice(st.precision, trainer.precision, trainer.device, st.channels_last)}"
                    f" -> {st.out}", err=True)
+        click.echo(f"data: {trainer.ctx.dataset.info.description}", err=True)
     trainer.fit()
     if trainer.stop_reason == "interrupted":  # fit saved a checkpoint; the command still did not finish
         stop = trainer.stop

@@ -2,8 +2,8 @@
 
 The ONNX contract (documented in the README):
 
-- generators: input ``z`` float32 ``[batch, latent_dim]`` (plus ``label`` int64 ``[batch]`` for
-  conditional models), output ``image`` float32 ``[batch, channels, height, width]`` in [0, 1];
+- generators: input ``z`` float32 ``[batch, latent_dim]`` (plus the extra inputs their metadata
+  declares), output ``image`` float32 ``[batch, channels, height, width]`` in [0, 1];
 - image-to-image models (fast style transfer): input ``content`` float32 ``[batch, 3, height, width]``
   in [0, 1], output ``image`` of the same layout; batch, height and width are dynamic;
 - ``metadata_props`` carry ``artengine.*`` keys (kind, latent_dim, image_size, channels, recipe,

@@ -120,10 +120,9 @@ class Model:
         missing = sorted(declared - set(inputs))
         if missing:
             raise _not_ours(self.path, f"its metadata declares inputs {missing} that the graph lacks")
-        extra = set(inputs) - {want, "label"} - declared
+        extra = set(inputs) - {want} - declared
         if extra:
             raise _not_ours(self.path, f"unexpected inputs {sorted(extra)}")
-        self.conditional = "label" in inputs
         shape = inputs[want].shape
         if INPUTS[self.kind] == "z":
             dim = shape[1] if len(shape) == 2 else None
@@ -213,7 +212,7 @@ class Model:
         """The model's declared extra inputs by name (empty for most models)."""
         return {s.name: s for s in self.extra_inputs}
 
-    def generate(self, z: np.ndarray, label: np.ndarray | None = None, *, batch_size: int = 64,
+    def generate(self, z: np.ndarray, *, batch_size: int = 64,
                  controls: dict[str, Any] | None = None) -> np.ndarray:
         """Images float32 ``[n, C, H, W]`` in [0, 1] for latents ``z`` ``[n, latent_dim]``; ``controls``
         sets declared extra inputs (one value, or one per latent); the rest take their defaults.
@@ -223,14 +222,10 @@ class Model:
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ArtengineError(f"latents must be [n, {self.latent_dim}], got {list(z.shape)}")
-        if self.conditional and label is None:
-            label = np.zeros(len(z), dtype=np.int64)
         extras = feeds_for(self.extra_inputs, controls, len(z), where=self.path.name)
         chunks = []
         for start in range(0, len(z), batch_size):
             feeds: dict[str, Any] = {"z": z[start:start + batch_size]}
-            if self.conditional:
-                feeds["label"] = np.asarray(label, dtype=np.int64)[start:start + batch_size]
             feeds.update({k: v[start:start + batch_size] for k, v in extras.items()})
             chunks.append(self.run(feeds))
         return np.concatenate(chunks) if chunks else np.zeros((0, self.channels, 0, 0), np.float32)

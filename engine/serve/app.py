@@ -59,6 +59,13 @@ def _float(query: dict[str, list[str]], name: str, default: float, low: float, h
     return value
 
 
+def _query(text: str) -> dict[str, list[str]]:
+    try:
+        return parse_qs(text, keep_blank_values=True, max_num_fields=64, strict_parsing=False)
+    except ValueError:  # more than 64 fields
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "too many query parameters") from None
+
+
 def _file_under(root: Path, rel: str) -> Path:
     """``root/rel`` if it is a regular file inside ``root`` after following links; else 404."""
     missing = BadRequest(HTTPStatus.NOT_FOUND, "no such file")
@@ -141,7 +148,7 @@ class Handler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         url = urlsplit(self.path)
         path = unquote(url.path)
-        query = parse_qs(url.query, keep_blank_values=True, max_num_fields=64)
+        query = _query(url.query)
         if path in ("/", "/index.html"):
             self._send(200, (STATIC / "index.html").read_bytes(), "text/html; charset=utf-8")
         elif path.startswith("/static/") and path[len("/static/"):] in STATIC_FILES:
@@ -209,7 +216,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if unquote(url.path) != "/api/stylize":
             raise BadRequest(HTTPStatus.NOT_FOUND, "POST goes to /api/stylize")
-        query = parse_qs(url.query, keep_blank_values=True, max_num_fields=64)
+        query = _query(url.query)
         served = self._model(query)
         max_side = _int(query, "max_side", 512, 16, 1024)
         try:

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-SHOWN = ("loss", "stage", "alpha", "d_skip")
+SHOWN = ("loss", "stage", "alpha", "d_skip", "aug_p")
 
 
 def _fmt_seconds(seconds: float) -> str:

@@ -24,10 +24,10 @@ import torch.nn.functional as F
 
 from artengine.errors import ConfigError
 
+from .config import DEFAULT_AUGMENT_POLICY as DEFAULT_POLICY
+
 Op = Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
 
-#: DiffAugment's policy for few-shot training (the one its 100-image results use)
-DEFAULT_POLICY = "color,translation,cutout"
 TRANSLATION_RATIO = 0.125  # DiffAugment and ADA both shift by up to 1/8 of the image
 CUTOUT_RATIO = 0.5  # DiffAugment: a square of half the image side
 

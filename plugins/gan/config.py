@@ -7,6 +7,11 @@ from typing import ClassVar
 
 from artengine.config import option
 
+#: DiffAugment's few-shot policy (Zhao et al. 2020), used by --augment auto
+DEFAULT_AUGMENT_POLICY = "color,translation,cutout"
+#: below this many training images augmentation is on by default (ADA's small-data regime)
+AUGMENT_AUTO_BELOW = 30_000
+
 
 @dataclass
 class GanTrainerConfig:
@@ -45,6 +50,24 @@ class GanTrainerConfig:
                                help="with ema_images: the half-life is at most this fraction of the images shown "
                                     "so far, so early samples do not lag at the random init (0: off)")
     grid_size: int = option(64, min=1, max=1024, help="images in the fixed-latent sample grid")
+    augment: str = option("auto", help="differentiable augmentation of everything D sees, real and fake: auto "
+                                       f"({DEFAULT_AUGMENT_POLICY} with adaptive p, on for datasets under "
+                                       f"{AUGMENT_AUTO_BELOW:,} images), none, or a comma list of "
+                                       "color, brightness, saturation, contrast, translation, xint, cutout, flip, "
+                                       "rot90, geometric")
+    augment_p: float = option(-1.0, min=-1.0, max=1.0, help="a fixed probability of each augmentation per image; "
+                                                              "-1: adaptive (ADA)")
+    ada_target: float = option(0.6, min=0.0, max=1.0, help="ADA: the E[sign(D(real))] that p steers towards "
+                                                            "(higher: D may overfit more before p rises)")
+    ada_interval: int = option(4, min=1, max=1000, help="ADA: batches between adjustments of p")
+    ada_images: int = option(100_000, min=1, help="ADA: real images over which p can rise from 0 to 1 (ADA's "
+                                                  "GPU runs use 500,000; CPU runs see fewer images)")
+    ada_max_p: float = option(0.8, min=0.0, max=1.0, help="ADA: the cap on p (above about 0.8 augmentations "
+                                                          "start to show in the generated images)")
+    freeze_d: int = option(0, min=0, max=64, help="FreezeD (Mo et al. 2020): the first K discriminator blocks "
+                                                  "do not train; use when fine-tuning with --init-from")
+    init_from: str = option("", help="RUN_DIR[:CHECKPOINT]: start from another run's G, D and EMA weights "
+                                     "(same architecture, any dataset), for fine-tuning")
 
 
 @dataclass

@@ -27,6 +27,10 @@ from artengine.training.precision import autocast, grad_scaler
 from artengine.training.samples import save_grid
 from artengine.training.trainer import Trainer
 
+from .ada import AdaController, AdaSettings
+from .augment import Augment
+from .config import AUGMENT_AUTO_BELOW, DEFAULT_AUGMENT_POLICY
+from .finetune import freeze_blocks, load_parent_weights, parse_init_from
 from .losses import r1_penalty
 from .tiling import is_tileable, random_roll
 
@@ -97,6 +101,9 @@ class GanTrainer(Trainer):
         fixed = torch.Generator().manual_seed(self.settings.seed * 7919 + 12345)
         self.fixed_z = torch.randn(cfg.grid_size, self.latent_dim, generator=fixed).to(self.device)
         self.latent_rng = self.generator_rng("latent", offset=1)
+        starting = not self.inference and not self.ctx.resume
+        self.parent_step = self.init_from_parent() if cfg.init_from and starting else None
+        self.frozen_d = freeze_blocks(self.D, cfg.freeze_d) if cfg.freeze_d else []
         self.G_train = self.wrap_distributed(self.generator_view())
         self.D_train = self.wrap_distributed(self.discriminator_view())
         if self.settings.compile and not self.inference:
@@ -105,8 +112,43 @@ class GanTrainer(Trainer):
         self.opt_d = self.make_optimizer(self.D, cfg.lr_d, (cfg.beta1_d, cfg.beta2_d))
         self.scaler_g = grad_scaler(self.device, self.precision)
         self.scaler_d = grad_scaler(self.device, self.precision)
+        self.augment_rng = self.generator_rng("augment", offset=2)
+        self.augmenter: Augment | None = None
+        self.ada: AdaController | None = None
         if not self.inference:
             self.stream = self.make_stream()
+            self.augmenter, self.ada, why = self.build_augment()
+            if self.ctx.rank == 0 and not self.ctx.quiet:
+                print(f"augment: {why}", file=sys.stderr, flush=True)
+
+    def build_augment(self) -> tuple[Augment | None, AdaController | None, str]:
+        """What ``trainer.augment`` means for this dataset: (augmentation, its p controller, why)."""
+        cfg = self.cfg
+        choice = cfg.augment.strip().lower()
+        size = len(self.ctx.dataset)
+        if choice == "none":
+            return None, None, "none"
+        if choice == "auto":
+            if size >= AUGMENT_AUTO_BELOW:
+                return None, None, f"none (auto: {size:,} images, at least {AUGMENT_AUTO_BELOW:,})"
+            policy, why = DEFAULT_AUGMENT_POLICY, f"auto: {size:,} images, under {AUGMENT_AUTO_BELOW:,}"
+        else:
+            policy, why = cfg.augment, "asked for"
+        if cfg.augment_p >= 0:
+            return Augment(policy, cfg.augment_p), None, f"{policy} at fixed p={cfg.augment_p} ({why})"
+        ada = AdaController(AdaSettings(target=cfg.ada_target, interval=cfg.ada_interval,
+                                        images_to_full=cfg.ada_images, max_p=cfg.ada_max_p), self.device)
+        return Augment(policy, 0.0), ada, (f"{policy} with adaptive p from 0 (target r_t {cfg.ada_target}, "
+                                           f"at most {cfg.ada_max_p}; {why})")
+
+    def init_from_parent(self) -> int:
+        """Load another run's G, D and EMA weights (``trainer.init_from``); returns its step."""
+        parent = parse_init_from(self.cfg.init_from)
+        modules = {"G": self.G, "D": self.D, **({"G_ema": self.ema.shadow} if self.ema is not None else {})}
+        step = load_parent_weights(parent, self.ctx.config.to_json(), modules)
+        if self.ctx.rank == 0 and not self.ctx.quiet:
+            print(f"init-from: {parent.run_dir} {parent.checkpoint} (step {step})", file=sys.stderr, flush=True)
+        return step
 
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
         """G and D from the run's generator and discriminator sections (D sees ``pack`` images at once)."""
@@ -138,7 +180,8 @@ class GanTrainer(Trainer):
 
     def make_optimizer(self, net: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
         fused = self.device.type == "cuda"
-        return torch.optim.Adam(net.parameters(), lr=lr, betas=betas, fused=fused)
+        params = [p for p in net.parameters() if p.requires_grad]  # FreezeD's frozen blocks stay out
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused)
 
     def wrap_distributed(self, net: nn.Module) -> nn.Module:
         """Under torchrun (an initialized process group, world size > 1) train through DDP."""
@@ -228,6 +271,10 @@ class GanTrainer(Trainer):
         metrics["d_skipped"] = skipped
         if self.cfg.lr_decay != "none":
             metrics["lr_scale"] = scale
+        if self.augmenter is not None:
+            metrics["aug_p"] = self.augmenter.p
+            if self.ada is not None:
+                metrics["ada_rt"] = self.ada.rt
         return metrics
 
     def real_images(self) -> torch.Tensor:
@@ -244,8 +291,18 @@ class GanTrainer(Trainer):
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """What D sees of any image, real or fake, in every call (losses and penalties alike):
-        the identity here; differentiable augmentation overrides it."""
-        return images
+        the differentiable augmentation of ``trainer.augment`` at the current p (identity at p = 0)."""
+        if self.augmenter is None:
+            return images
+        return self.augmenter(images, self.augment_rng)
+
+    def observe_real_scores(self, d_real: torch.Tensor, images: int) -> None:
+        """Feed D's scores of (augmented) real images to ADA's controller and apply its new p."""
+        if self.ada is None:
+            return
+        self.ada.accumulate(d_real, images)
+        if self.ada.maybe_update():
+            self.augmenter.p = self.ada.p
 
     def discriminate(self, images: torch.Tensor) -> torch.Tensor:
         """D's scores (float32) for ``images``: the one way every phase and penalty calls D."""
@@ -260,6 +317,7 @@ class GanTrainer(Trainer):
             d_real = self.discriminate(real)
             d_fake = self.discriminate(fake)
             loss = self.loss.d_loss(d_real, d_fake, real_target=1.0 - self.cfg.label_smoothing)
+        self.observe_real_scores(d_real, real.shape[0])
         stats = {"loss_d": loss, "d_real": d_real.mean(), "d_fake": d_fake.mean()}
         skip = self.balance_skip(loss)
         if skip is True:
@@ -325,6 +383,8 @@ class GanTrainer(Trainer):
         self.scaler_g.update()
         if frozen:
             self.D.requires_grad_(True)
+            for p in self.frozen_d:  # FreezeD's blocks stay frozen
+                p.requires_grad_(False)
         return stats
 
     def generator_loss(self, batch_size: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -371,6 +431,11 @@ class GanTrainer(Trainer):
             "latent_dim": self.latent_dim,
             "scaler_g": self.scaler_g.state_dict() if self.scaler_g.is_enabled() else None,
             "scaler_d": self.scaler_d.state_dict() if self.scaler_d.is_enabled() else None,
+            "augment": ({"policy": self.augmenter.policy, "p": self.augmenter.p}
+                        if self.augmenter is not None else None),
+            "ada": self.ada.state() if self.ada is not None else None,
+            "init_from": ({"run": self.cfg.init_from, "step": self.parent_step}
+                          if self.parent_step is not None else None),
         }
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
@@ -379,6 +444,7 @@ class GanTrainer(Trainer):
         if self.ema is not None:
             ckpt.load_module("G_ema", self.ema.shadow, tensors)
         self.d_skips = int(meta.get("d_skips", 0))
+        self.parent_step = (meta.get("init_from") or {}).get("step", self.parent_step)
         if self.inference:
             return
         self.opt_g.load_state_dict(ckpt.unflatten_state(meta["opt_g"], tensors))
@@ -386,6 +452,10 @@ class GanTrainer(Trainer):
         if meta.get("scaler_g") and self.scaler_g.is_enabled():
             self.scaler_g.load_state_dict(meta["scaler_g"])
             self.scaler_d.load_state_dict(meta["scaler_d"])
+        if self.ada is not None and meta.get("ada"):
+            self.ada.load_state(meta["ada"])
+        if self.augmenter is not None and meta.get("augment"):
+            self.augmenter.p = float(meta["augment"]["p"])
 
     # -- outputs ---------------------------------------------------------------------
     @torch.no_grad()
@@ -419,6 +489,9 @@ class GanTrainer(Trainer):
             "recipe": self.settings.recipe,
             "dataset": self.ctx.config.section("dataset").name,
             "step": self.step,
+            # an RGBA generator says so: channel 4 is straight (not premultiplied) alpha
+            **({"color_mode": "RGBA"} if self.channels == 4 else {}),
+            **({"tileable": True} if is_tileable(self.G) else {}),  # the gallery shows it tiled
         }
 
     def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:

@@ -52,14 +52,13 @@ class ExportReport:
 class _Named(torch.nn.Module):
     """Pins the forward signature so the ONNX inputs get the contract's names."""
 
-    def __init__(self, module: torch.nn.Module, kind: str, conditional: bool):
+    def __init__(self, module: torch.nn.Module, kind: str):
         super().__init__()
         self.module = module
         self.kind = kind
-        self.conditional = conditional
 
     def forward(self, x: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
-        """``x``, then ``label`` (conditional models), then the declared extra inputs in order."""
+        """``x``, then the declared extra inputs in order."""
         return self.module(x, *extra)
 
 
@@ -72,12 +71,10 @@ def _extra_inputs(meta: dict[str, Any]) -> list[ExtraInput]:
 
 def _example_inputs(kind: str, meta: dict[str, Any], batch: int, gen: torch.Generator,
                     size: tuple[int, int] | None = None) -> tuple[torch.Tensor, ...]:
-    """Random inputs of the contract's shapes: latents, labels, then each extra input drawn across its
+    """Random inputs of the contract's shapes: latents, then each extra input drawn across its
     whole declared range (so verification covers it)."""
     if kind in ("generator", "mapping"):
         args = [torch.randn(batch, int(meta["latent_dim"]), generator=gen)]
-        if meta.get("num_classes"):
-            args.append(torch.randint(0, int(meta["num_classes"]), (batch,), generator=gen))
         for spec in _extra_inputs(meta):
             args.append(spec.min + (spec.max - spec.min) * torch.rand(batch, generator=gen))
         return tuple(args)
@@ -88,8 +85,8 @@ def _example_inputs(kind: str, meta: dict[str, Any], batch: int, gen: torch.Gene
     return (torch.rand(batch, int(meta.get("channels") or 3), h, w, generator=gen),)
 
 
-def _input_names(kind: str, conditional: bool, meta: dict[str, Any] | None = None) -> list[str]:
-    return [INPUTS[kind]] + (["label"] if conditional else []) + [s.name for s in _extra_inputs(meta or {})]
+def _input_names(kind: str, meta: dict[str, Any] | None = None) -> list[str]:
+    return [INPUTS[kind]] + [s.name for s in _extra_inputs(meta or {})]
 
 
 def _dynamo_export(wrapped: torch.nn.Module, args: tuple, names: list[str], kind: str, path: Path,
@@ -218,13 +215,12 @@ class OnnxExporter:
             raise ExportError(f"cannot export a model of kind {kind!r}; kinds: {', '.join(INPUTS)}")
         if kind in ("generator", "mapping") and not meta.get("latent_dim"):
             raise ExportError("the trainer's export meta has no latent_dim")
-        conditional = bool(meta.get("num_classes")) and kind == "generator"
         module = module.eval().float().cpu()
-        names = _input_names(kind, conditional, meta)
+        names = _input_names(kind, meta)
         graph_module, rewrites = module, {}
         if cfg.quantize == "int8" and cfg.rewrite:
             graph_module, rewrites = for_int8(module)
-        wrapped = _Named(graph_module, kind, conditional).eval()
+        wrapped = _Named(graph_module, kind).eval()
         gen = torch.Generator().manual_seed(cfg.seed)
         args = _example_inputs(kind, meta, 2, gen)
         with tempfile.TemporaryDirectory(prefix="artengine-export-") as tmp:

@@ -30,8 +30,6 @@ class _RandomInputs:
         for _ in range(batches):
             if kind == "generator":
                 feed = {names[0]: rng.standard_normal((16, int(meta["latent_dim"])), dtype=np.float32)}
-                if meta.get("num_classes"):
-                    feed["label"] = rng.integers(0, int(meta["num_classes"]), 16).astype(np.int64)
                 for spec in parse_extra_inputs(meta.get("extra_inputs")):  # each across its declared range
                     feed[spec.name] = rng.uniform(spec.min, spec.max, 16).astype(np.float32)
             else:

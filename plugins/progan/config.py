@@ -30,21 +30,10 @@ class ProDiscriminatorConfig:
 
 @dataclass
 class ProGanTrainerConfig(GanTrainerConfig):
-    """The GAN trainer's settings with the ProGAN paper's defaults, plus the growth schedule.
-    The schedule is counted in images, so a resumed run follows it exactly."""
+    """The GAN trainer's settings plus the growth schedule (the ``progan`` recipe sets the paper's
+    learning rates, Adam betas, drift and EMA). The schedule is counted in images, so a resumed run
+    follows it exactly."""
 
-    lr_g: float = option(1e-3, min=0.0, help="generator learning rate (Adam; paper: 0.001)")
-    lr_d: float = option(1e-3, min=0.0, help="discriminator learning rate (Adam; paper: 0.001)")
-    beta1_g: float = option(0.0, min=0.0, max=1.0, help="Adam beta1 of the generator (paper: 0)")
-    beta2_g: float = option(0.99, min=0.0, max=1.0, help="Adam beta2 of the generator (paper: 0.99)")
-    beta1_d: float = option(0.0, min=0.0, max=1.0, help="Adam beta1 of the discriminator (paper: 0)")
-    beta2_d: float = option(0.99, min=0.0, max=1.0, help="Adam beta2 of the discriminator (paper: 0.99)")
-    drift: float = option(1e-3, min=0.0, help="epsilon drift: adds drift * mean(D(real)^2) to D's loss "
-                                              "(paper: 0.001; keeps critic scores near zero with any loss)")
-    ema_images: int = option(2000, min=0, help="EMA half-life of G's weights in images (0: use ema_beta)")
-    ema_rampup: float = option(0.05, min=0.0, max=1.0,
-                               help="early on the half-life is at most this fraction of the images shown so "
-                                    "far (StyleGAN2-ADA), so short runs' samples do not lag at the random init")
     msg: bool = option(False, help="multi-scale gradients (MSG-GAN): all resolutions at once, no growing")
     start_resolution: int = option(4, choices=(4, 8, 16, 32, 64, 128, 256), help="first stage's resolution")
     fade_images: int = option(2000, min=0, help="images shown while a new block fades in (alpha 0 -> 1)")

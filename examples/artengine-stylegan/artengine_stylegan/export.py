@@ -43,14 +43,15 @@ def to_unit(img: torch.Tensor) -> torch.Tensor:
 
 
 class StyleGanExport(nn.Module):
-    """``z`` [B, latent_dim], ``psi`` [B] -> ``image`` [B, C, S, S] in [0, 1]."""
+    """``z`` [B, latent_dim], ``psi`` [B] -> ``image`` [B, C, S, S] in [0, 1]. Without ``psi`` (the
+    engine's eval and anything else that knows only the z contract) truncation is off."""
 
     def __init__(self, generator: nn.Module):
         super().__init__()
         self.generator = _exportable(generator)
 
-    def forward(self, z: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
-        return to_unit(self.generator(z, psi))
+    def forward(self, z: torch.Tensor, psi: torch.Tensor | None = None) -> torch.Tensor:
+        return to_unit(self.generator(z, 1.0 if psi is None else psi))
 
 
 class MappingExport(nn.Module):
@@ -60,8 +61,9 @@ class MappingExport(nn.Module):
         super().__init__()
         self.mapping = _exportable(generator).mapping
 
-    def forward(self, z: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
-        return self.mapping.truncate(self.mapping(z), psi)
+    def forward(self, z: torch.Tensor, psi: torch.Tensor | None = None) -> torch.Tensor:
+        w = self.mapping(z)
+        return w if psi is None else self.mapping.truncate(w, psi)
 
 
 class SynthesisExport(nn.Module):

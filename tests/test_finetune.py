@@ -1,0 +1,94 @@
+"""Fine-tuning: --init-from starts from another run's G, D and EMA; FreezeD keeps D's first blocks fixed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from artengine.errors import ConfigError
+from artengine.pluginhost import get_registry
+from artengine.plugins.gan.finetune import discriminator_blocks
+from artengine.runconfig import resolve
+from artengine.training.build import build_trainer
+from tests.helpers_cli import run_cli
+from tests.test_gan_trainer import TINY, tiny_trainer
+
+
+def grey_folder(root, n: int = 16):
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        Image.fromarray((rng.random((3, 3)) * 255).astype(np.uint8)).resize((12, 12)).save(root / f"{i}.png")
+    return root
+
+
+def child_trainer(out, data, steps: int = 3, **overrides: str):
+    config = resolve("dcgan", registry=get_registry(),
+                     cli_values={"data": str(data), "out": str(out), "steps": steps, "image_size": 8,
+                                 "batch_size": 8, "seed": 5, "device": "cpu"},
+                     set_values={**TINY, **overrides})
+    return build_trainer(config)
+
+
+@pytest.fixture(scope="module")
+def parent(tmp_path_factory):
+    out = tmp_path_factory.mktemp("parent") / "digits"
+    tiny_trainer(out, steps=3).fit()
+    return out
+
+
+def test_init_from_loads_g_d_and_ema_and_freeze_d_keeps_the_first_blocks(parent, tmp_path):
+    data = grey_folder(tmp_path / "mine")
+    weights = load_file(str(parent / "checkpoints/step-000000003.safetensors"))
+    child = child_trainer(tmp_path / "child", data, **{"trainer.init_from": str(parent),
+                                                         "trainer.freeze_d": "1"})
+    child.setup()
+    for prefix, module in (("G", child.G), ("D", child.D), ("G_ema", child.ema.shadow)):
+        for key, value in module.state_dict().items():
+            assert torch.equal(value, weights[f"{prefix}.{key}"]), (prefix, key)
+    blocks = discriminator_blocks(child.D)
+    frozen_before = [p.detach().clone() for b in blocks[:1] for p in b]
+    trained_before = [p.detach().clone() for b in blocks[1:] for p in b]
+    assert len(child.frozen_d) == len(frozen_before) > 0 and trained_before
+
+    child = child_trainer(tmp_path / "child2", data, **{"trainer.init_from": str(parent), "trainer.freeze_d": "1"})
+    child.fit()
+    after = discriminator_blocks(child.D)
+    for p, before in zip([p for b in after[:1] for p in b], frozen_before, strict=True):
+        assert torch.equal(p.detach(), before)  # frozen: unchanged after training steps
+    assert any(not torch.equal(p.detach(), before)
+               for p, before in zip([p for b in after[1:] for p in b], trained_before, strict=True))
+    assert not any(p.requires_grad for p in child.frozen_d)
+    meta = json.loads((tmp_path / "child2/checkpoints/step-000000003.json").read_text())
+    assert meta["trainer"]["init_from"] == {"run": str(parent), "step": 3}
+
+
+def test_an_incompatible_parent_is_one_message_naming_the_settings(parent, tmp_path):
+    data = grey_folder(tmp_path / "mine")
+    with pytest.raises(ConfigError) as info:
+        child_trainer(tmp_path / "wide", data, **{"trainer.init_from": str(parent),
+                                                  "generator.width": "16"}).setup()
+    assert "generator.width: 8 -> 16" in str(info.value)
+    with pytest.raises(ConfigError, match="freeze_d=9"):
+        child_trainer(tmp_path / "deep", data, **{"trainer.freeze_d": "9"}).setup()
+
+
+def test_cli_init_from_a_named_checkpoint_is_recorded_in_config_json(parent, tmp_path):
+    data = grey_folder(tmp_path / "mine")
+    out = tmp_path / "tuned"
+    tiny = [x for k, v in TINY.items() for x in ("--set", f"{k}={v}")]
+    proc = run_cli("train", "dcgan", "--data", str(data), "--image-size", "8", "--batch-size", "8", "--steps", "2",
+                   "--out", str(out), "--init-from", f"{parent}:step-000000003", "--set", "trainer.freeze_d=1",
+                   *tiny, check=True)
+    assert "init-from:" in proc.stderr and "step 3" in proc.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert config["trainer"]["init_from"] == f"{parent}:step-000000003"
+    assert config["trainer"]["freeze_d"] == 1
+    missing = run_cli("train", "dcgan", "--data", str(data), "--image-size", "8", "--steps", "1",
+                      "--out", str(tmp_path / "x"), "--init-from", str(tmp_path / "nowhere"), "--quiet")
+    assert missing.returncode == 1 and "not a run directory" in missing.stderr and "Traceback" not in missing.stderr
