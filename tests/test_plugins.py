@@ -278,7 +278,9 @@ def test_a_listener_that_fails_is_skipped_from_then_on(monkeypatch, capsys):
 
     monkeypatch.setenv("ARTENGINE_LOAD_PLUGINS", "")
     host = pluginhost.PluginHost()
-    host.pm.unregister(name="artengine.plugins.services")  # its listeners need a real trainer
+    for name, info in host.infos.items():  # the built-in listeners need a real trainer
+        if any(h.startswith("on_") for h in info.hooks):
+            host.pm.unregister(name=name)
     listener = Listener()
     host.pm.register(listener, name="listener")
     host.emit("on_step_end", trainer=None, step=1, metrics={})

@@ -17,7 +17,24 @@ def _has_no_default(param: click.Option) -> bool:
 
 
 def _plain(value: object) -> str:
+    if value in (None, ""):
+        return "none"
     return "off" if value is False else "on" if value is True else str(value)
+
+
+def _fallbacks() -> dict[str, object]:
+    """Setting name -> the default an option falls back to: the run settings', else the first
+    registered trainer's that has the setting (e.g. the GAN trainer's ``augment``)."""
+    from .. import config as cfg
+    from ..pluginhost import get_registry
+    from ..runconfig import RunSettings
+
+    defaults: dict[str, object] = {}
+    for comp in get_registry().all("trainers"):
+        for row in cfg.describe(comp.config):
+            defaults.setdefault(row["name"], row["default"])
+    defaults.update({row["name"]: row["default"] for row in cfg.describe(RunSettings)})
+    return defaults
 
 
 def show_full_descriptions(group: click.Group) -> None:
@@ -34,10 +51,7 @@ class RecipeHelpCommand(click.Command):
     """A command whose options fall back to :class:`artengine.runconfig.RunSettings` through a recipe."""
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from .. import config as cfg
-        from ..runconfig import RunSettings
-
-        defaults = {f["name"]: f["default"] for f in cfg.describe(RunSettings)}
+        defaults = _fallbacks()
         for param in self.params:
             if isinstance(param, click.Option) and _has_no_default(param) and param.show_default is None \
                     and param.name in defaults:
