@@ -79,22 +79,24 @@ def cli() -> None:
 
 
 def _add_core_commands(group: click.Group) -> None:
-    from .help import show_full_descriptions
+    from .help import complete_help
 
     for mod in pkgutil.iter_modules(__path__):
         if mod.name.startswith("cmd_"):
             module = importlib.import_module(f"{__name__}.{mod.name}")
             for command in getattr(module, "COMMANDS", ()):
                 group.add_command(command)
-    show_full_descriptions(group)
+    complete_help(group)
 
 
 def _add_plugin_commands(group: click.Group) -> None:
     from ..pluginhost import get_host
+    from .help import complete_help
 
     host = get_host()
     host.registry.collect_all()  # a plugin broken in a register hook is skipped before it adds commands
     host.call("register_commands", cli=group)
+    complete_help(group)
 
 
 _add_core_commands(cli)
