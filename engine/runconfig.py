@@ -59,8 +59,9 @@ class RunSettings:
                                        "faster (bench/gpu.sh, bench/bench_dcgan_throughput.py --compile)")
     sample_every: int = option(500, min=0, help="write a sample grid every N steps (0: only at the end)")
     checkpoint_every: int = option(500, min=0, help="checkpoint every N steps (0: only at the end)")
-    eval_every: int = option(0, min=0, help="measure mode coverage and diversity every N steps into "
-                             "metrics.jsonl (0: off; `artengine eval` measures after training)")
+    eval_every: int = option(-1, min=-1, help="measure KID, precision/recall, near-copies (and mode coverage for "
+                             "digits) every N steps into metrics.jsonl; -1 (auto): every 1,000 steps for datasets "
+                             "under 1,000 images; 0: off (`artengine eval` measures after training)")
     eval_samples: int = option(5000, min=100, help="generated images per evaluation during training")
     eval_feature_samples: int = option(500, min=0, help="of those, how many are compared with the training "
                                        "images in VGG16 features (KID, precision/recall, near-copies; 0: off)")

@@ -270,3 +270,21 @@ def test_augment_preview_writes_a_grid_of_what_d_sees(tmp_path):
     pixels = np.asarray(grid.convert("L"))
     assert (pixels[:20] > 200).all()  # the real row: bright images on the white padding
     assert (pixels[20:] < 140).any()  # cutout holes (mid-grey) in the augmented rows
+
+
+@pytest.mark.slow
+def test_bench_small_data_runs_quick(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.helpers_cli import ROOT
+
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "bench/bench_small_data.py", "--quick", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.startswith("machine: CPU ") and "capability" in proc.stdout
+    results = json.loads(out.read_text())["results"]
+    assert {"emoji-people --augment auto", "skimage-crops --augment none"} <= set(results)
+    assert any(k.startswith("fine-tuned") for k in results) and any(k.startswith("scratch") for k in results)

@@ -221,3 +221,22 @@ def test_export_best_without_any_kid_is_a_clear_error(tmp_path):
     proc = run_cli("export", str(out), "--best", "--out", str(tmp_path / "m.onnx"))
     assert proc.returncode == 1 and "no KID was measured" in proc.stderr and "--all-checkpoints" in proc.stderr
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_small_datasets_are_evaluated_during_training_by_default(tmp_path):
+    from artengine.pluginhost import get_registry
+    from artengine.runconfig import resolve
+    from artengine.training.build import build_trainer
+    from artengine.training.trainer import AUTO_EVAL_EVERY
+
+    def trainer(data: str, **sets: str):
+        config = resolve("dcgan", registry=get_registry(), cli_values={"data": data, "out": str(tmp_path / data[-4:]),
+                                                                       "steps": 1, "image_size": 8},
+                         set_values=sets)
+        return build_trainer(config)
+
+    folder = str(small_folder(tmp_path / "mine"))
+    assert trainer(folder).eval_cadence() == AUTO_EVAL_EVERY  # 24 images: watch for copying
+    assert trainer(folder, eval_every="0").eval_cadence() == 0
+    assert trainer(folder, eval_every="7").eval_cadence() == 7
+    assert trainer("digits").eval_cadence() == 0  # 1,797 images: only when asked

@@ -28,6 +28,10 @@ from .context import TrainContext
 from .progress import ProgressDisplay
 from .stream import BatchStream
 
+#: eval_every = -1 (auto): datasets under this many images are evaluated every AUTO_EVAL_EVERY steps
+AUTO_EVAL_BELOW = 1000
+AUTO_EVAL_EVERY = 1000
+
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
@@ -220,6 +224,17 @@ class Trainer(abc.ABC):
         self.run.log_metrics(eval_record(result))
         return result
 
+    def eval_cadence(self) -> int:
+        """Steps between evaluations: ``eval_every``, or for -1 (auto) every AUTO_EVAL_EVERY steps on a
+        generator trained on fewer than AUTO_EVAL_BELOW in-memory images, where GANs copy their data:
+        the near-copy share then shows while it happens."""
+        every = self.settings.eval_every
+        if every >= 0:
+            return every
+        data = self.ctx.dataset
+        small = self.model_kind == "generator" and data.as_tensor() is not None and len(data) < AUTO_EVAL_BELOW
+        return AUTO_EVAL_EVERY if small else 0
+
     def fit(self) -> str:
         """Train until the budget is spent; returns why it stopped ('done', 'interrupted')."""
         if not self.prepared:
@@ -231,7 +246,8 @@ class Trainer(abc.ABC):
         main = self.ctx.rank == 0
         display = ProgressDisplay(enabled=main and not self.ctx.quiet, title=s.recipe,
                                   total_steps=s.steps or None, every_seconds=s.progress_seconds)
-        evaluating = bool(s.eval_every) and main
+        eval_every = self.eval_cadence()
+        evaluating = bool(eval_every) and main
         if evaluating and self.model_kind != "generator":
             evaluating = False
             print(f"warning: eval_every is ignored: eval measures generators, and {s.recipe} trains "
@@ -262,7 +278,7 @@ class Trainer(abc.ABC):
                     self.save_checkpoint()
 
                 # Evaluate metrics.
-                if evaluating and s.eval_every and step % s.eval_every == 0:
+                if evaluating and step % eval_every == 0:
                     result = self.evaluate()
                     shown = ", ".join(f"{k} {result[k]}" for k in ("modes_covered", "kl", "diversity_ratio", "kid",
                                                                     "recall", "near_copy_share") if k in result)
