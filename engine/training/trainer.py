@@ -238,7 +238,7 @@ class Trainer(abc.ABC):
                     self.save_checkpoint()
 
                 # Evaluate metrics.
-                if evaluating and s.eval_every and step % s.eval_every == 0:
+                if evaluating and step % s.eval_every == 0:
                     result = self.evaluate()
                     shown = ", ".join(f"{k} {result[k]}" for k in ("modes_covered", "kl", "diversity_ratio", "kid",
                                                                     "recall", "near_copy_share") if k in result)
