@@ -232,17 +232,32 @@ def main() -> None:
     results: dict = {"machine": info, "batch": args.batch, "size": args.size, "steps": args.steps,
                      "by_size": [], "by_batch": [], "render": []}
     common = ["--steps", str(args.steps), "--device", args.device]
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def write() -> str:
+        """The files so far: a long sweep stopped part-way still leaves its points."""
+        load = os.getloadavg()[0]
+        caption = (f"{info['cpu']}, {info['cores']} cores, capability {info.get('cpu_capability')}, "
+                   f"{args.device}; {args.steps} steps per point; load average {load:.1f}"
+                   + (f"; {args.label}" if args.label else ""))
+        (args.out / "scaling.json").write_text(json.dumps(results, indent=2) + "\n")
+        (args.out / "scaling.svg").write_text(svg(results, caption))
+        (args.out / "scaling.md").write_text(markdown(results, caption))
+        return caption
+
     for recipe in recipes:
         for size in map(int, args.sizes.split(",")):
             point = _subprocess("--_trainer", recipe, str(size), str(args.batch), *common)
             if point:
                 results["by_size"].append(point)
+                write()
                 print(f"  {recipe:<10} {size:>4} px batch {args.batch:>3}: {point['s_per_step']:.3f} s/step, "
                       f"{point['peak_mb']:.0f} MB", flush=True)
         for batch in map(int, args.batches.split(",")):
             point = _subprocess("--_trainer", recipe, str(args.size), str(batch), *common)
             if point:
                 results["by_batch"].append(point)
+                write()
                 print(f"  {recipe:<10} {args.size:>4} px batch {batch:>3}: {point['s_per_step']:.3f} s/step, "
                       f"{point['peak_mb']:.0f} MB", flush=True)
     model = export_render_model(Path(tempfile.mkdtemp(prefix="scaling-model-")))
@@ -250,16 +265,9 @@ def main() -> None:
         point = _subprocess("--_render", str(model), str(n))
         if point:
             results["render"].append(point)
+            write()
             print(f"  render --n {n:>5}: {point['s']:.3f} s, {point['peak_mb']:.0f} MB", flush=True)
-
-    load = os.getloadavg()[0]
-    caption = (f"{info['cpu']}, {info['cores']} cores, capability {info.get('cpu_capability')}, "
-               f"{args.device}; {args.steps} steps per point; load average {load:.1f} at the end"
-               + (f"; {args.label}" if args.label else ""))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "scaling.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "scaling.svg").write_text(svg(results, caption))
-    (args.out / "scaling.md").write_text(markdown(results, caption))
+    caption = write()
     print(f"\n{header}\n\n" + markdown(results, caption))
     print(f"wrote {args.out / 'scaling.svg'}, {args.out / 'scaling.md'}, {args.out / 'scaling.json'}")
 

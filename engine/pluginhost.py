@@ -1,9 +1,9 @@
 """The plugin host: loads built-ins and entry-point packages, owns the registry, calls hooks.
 
-Every plugin is registered with pluggy behind a guard, so hooks are called through
-pluggy (``host.call``, ``host.emit``) while a failing plugin stays isolated: it is
-reported once by name, unregistered, and its components and commands are dropped;
-the other plugins keep working. Built-in plugins fail loudly in training events
+Every plugin is registered with pluggy behind a guard (:mod:`artengine.pluginguard`), so
+hooks are called through pluggy (``host.call``, ``host.emit``) while a failing plugin stays
+isolated: it is reported once by name, unregistered, and its components and commands are
+dropped; the other plugins keep working. Built-in plugins fail loudly in training events
 (a bug of ours must not be hidden as "a broken plugin").
 
 Environment:
@@ -14,8 +14,6 @@ Environment:
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import importlib
 import importlib.metadata as metadata
 import os
@@ -30,13 +28,12 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .pluginguard import GuardedPluginManager, current_plugin
 from .registry import Registry
 
 ENTRY_POINT_GROUP = "artengine"
 #: an entry-point plugin whose import takes longer than this gets a notice (every command pays it)
 SLOW_IMPORT_SECONDS = 1.0
-
-_calling_plugin: contextvars.ContextVar[str | None] = contextvars.ContextVar("artengine_plugin", default=None)
 
 
 @dataclass
@@ -62,11 +59,6 @@ def builtin_plugin_modules() -> tuple[str, ...]:
     from .plugins import BUILTIN_PLUGINS  # the plugins/ folder
 
     return BUILTIN_PLUGINS
-
-
-def current_plugin() -> str | None:
-    """The plugin whose hook implementation is running now (None outside a hook call)."""
-    return _calling_plugin.get()
 
 
 def hook_names() -> list[str]:
@@ -110,88 +102,11 @@ def _plugin_location(exc: BaseException) -> str:
     return f" (at {found.filename}:{found.lineno})" if found else ""
 
 
-class _GuardedManager(pluggy.PluginManager):
-    """pluggy's manager, registering each plugin behind a guard (see :class:`PluginHost`).
-
-    The guard is a namespace holding a wrapped copy of each hook implementation; callers
-    keep using the plugin object they registered (``unregister(plugin)`` and friends map it).
-    Built-in plugins' implementations run first (pluggy's ``tryfirst``), so a built-in
-    keeps its names when a third-party plugin registers the same one.
-    """
-
-    def __init__(self, on_failure: Callable[[str, str, BaseException], bool], is_builtin: Callable[[str], bool]):
-        super().__init__(ENTRY_POINT_GROUP)
-        self._on_failure = on_failure
-        self._is_builtin = is_builtin
-        self._guards: dict[int, tuple[object, object]] = {}  # id(plugin) -> (plugin, guard)
-
-    def _registered(self, plugin: object) -> object:
-        original, guard = self._guards.get(id(plugin), (None, None))
-        return guard if original is plugin else plugin
-
-    def _guard(self, plugin: object, name: str) -> object:
-        guard = type("GuardedPlugin", (), {"__repr__": lambda _self: f"<plugin {name!r}>"})()
-        for attr in dir(plugin):
-            opts = self.parse_hookimpl_opts(plugin, attr)
-            if opts is None:
-                continue
-            function = getattr(plugin, attr)
-            opts = {**opts, "tryfirst": opts.get("tryfirst") or self._is_builtin(name)}
-            if not (opts.get("wrapper") or opts.get("hookwrapper")):
-                function = self._isolated(function, name, opts.get("specname") or attr)
-            else:
-                function = functools.wraps(function)(lambda *a, _f=function, **k: _f(*a, **k))
-            function.artengine_impl = opts  # type: ignore[attr-defined]
-            setattr(guard, attr, function)
-        return guard
-
-    def _isolated(self, function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:
-        @functools.wraps(function)
-        def call_isolated(*args: Any, **kwargs: Any) -> Any:
-            token = _calling_plugin.set(plugin)
-            try:
-                return function(*args, **kwargs)
-            except (Exception, SystemExit) as exc:  # KeyboardInterrupt still interrupts
-                if self._on_failure(plugin, hook, exc):
-                    raise
-                return None
-            finally:
-                _calling_plugin.reset(token)
-
-        return call_isolated
-
-    def register(self, plugin: object, name: str | None = None) -> str | None:
-        name = name or self.get_canonical_name(plugin)
-        guard = self._registered(plugin)
-        if guard is plugin:
-            guard = self._guard(plugin, name)
-        registered = super().register(guard, name)
-        self._guards[id(plugin)] = (plugin, guard)
-        return registered
-
-    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
-        guard = self._registered(plugin) if plugin is not None else self.get_plugin(name or "")
-        removed = super().unregister(guard, name)
-        for key, (_original, g) in list(self._guards.items()):
-            if g is guard:
-                del self._guards[key]
-        return removed
-
-    def get_name(self, plugin: object) -> str | None:
-        return super().get_name(self._registered(plugin))
-
-    def get_hookcallers(self, plugin: object):
-        return super().get_hookcallers(self._registered(plugin))
-
-    def is_registered(self, plugin: object) -> bool:
-        return super().is_registered(self._registered(plugin))
-
-
 class PluginHost:
     """The loaded plugins, their hooks and the registry of their components."""
 
     def __init__(self, load_entry_points: bool = True):
-        self.pm = _GuardedManager(self._hook_failed, self._is_builtin)
+        self.pm = GuardedPluginManager(ENTRY_POINT_GROUP, self._hook_failed, self._is_builtin)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
         self.registry = Registry(self)

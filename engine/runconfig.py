@@ -41,7 +41,8 @@ class RunSettings:
     data: str = option("digits", help="dataset name, folder path, or torchvision:NAME")
     out: str = option("runs/latest", help="run directory")
     image_size: int = option(32, min=4, max=1024, help="square image size in pixels")
-    channels: int = option(0, choices=(0, 1, 3), help="1 or 3; 0 keeps the dataset's own")
+    channels: int = option(0, choices=(0, 1, 3, 4), help="1, 3 or 4 (RGBA); 0 keeps the dataset's own "
+                           "(a folder with real transparency is 4)")
     batch_size: int = option(64, min=1, max=65536, help="images per step")
     steps: int = option(0, min=0, help="optimization steps (0: use epochs or minutes)")
     epochs: float = option(0.0, min=0, help="passes over the data (0: use steps or minutes)")
@@ -58,8 +59,9 @@ class RunSettings:
                                        "faster (bench/gpu.sh, bench/bench_dcgan_throughput.py --compile)")
     sample_every: int = option(500, min=0, help="write a sample grid every N steps (0: only at the end)")
     checkpoint_every: int = option(500, min=0, help="checkpoint every N steps (0: only at the end)")
-    eval_every: int = option(0, min=0, help="measure mode coverage and diversity every N steps into "
-                             "metrics.jsonl (0: off; `artengine eval` measures after training)")
+    eval_every: int = option(-1, min=-1, help="measure KID, precision/recall, near-copies (and mode coverage for "
+                             "digits) every N steps into metrics.jsonl; -1 (auto): every 1,000 steps for datasets "
+                             "under 1,000 images; 0: off (`artengine eval` measures after training)")
     eval_samples: int = option(5000, min=100, help="generated images per evaluation during training")
     eval_feature_samples: int = option(500, min=0, help="of those, how many are compared with the training "
                                        "images in VGG16 features (KID, precision/recall, near-copies; 0: off)")
@@ -189,7 +191,7 @@ def resolve_data(registry: Registry, data: str) -> tuple[str, dict[str, Any]]:
         return "torchvision", {"dataset": data.split(":", 1)[1]}  # not "name": that key is the component
     looks_like_path = any(ch in data for ch in "/\\.~") or Path(data).exists()
     if looks_like_path:
-        return "folder", {"path": str(Path(data).expanduser())}
+        return "folder", {"path": str(Path(data).expanduser().resolve())}  # absolute: runs work from any folder
     raise ConfigError(
         f"--data {data!r} is neither a dataset nor a folder",
         hint=f"datasets: {', '.join(registry.names('datasets'))}; or pass a folder of images",

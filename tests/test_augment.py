@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -249,3 +250,41 @@ def test_unknown_policy_is_a_clear_cli_error(tmp_path):
                    "--out", str(tmp_path / "bad"), "--augment", "color,blur", "--quiet")
     assert proc.returncode == 1 and "unknown augmentation 'blur'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_augment_preview_writes_a_grid_of_what_d_sees(tmp_path):
+    from PIL import Image
+
+    from tests.helpers_cli import run_cli
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(5):
+        Image.new("RGB", (20, 20), (200 + 10 * i, 230, 240)).save(folder / f"{i}.png")  # bright
+    out = tmp_path / "preview.png"
+    proc = run_cli("augment", "preview", "--data", str(folder), "--augment", "cutout,flip", "--p", "1",
+                   "--image-size", "16", "--n", "4", "--rows", "2", "--out", str(out), check=True)
+    assert str(out) in proc.stdout
+    grid = Image.open(out)
+    assert grid.size == (4 * 18 + 2, 3 * 18 + 2)  # 4 images, the real row and 2 augmented rows
+    pixels = np.asarray(grid.convert("L"))
+    assert (pixels[:20] > 200).all()  # the real row: bright images on the white padding
+    assert (pixels[20:] < 140).any()  # cutout holes (mid-grey) in the augmented rows
+
+
+@pytest.mark.slow
+def test_bench_small_data_runs_quick(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.helpers_cli import ROOT
+
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "bench/bench_small_data.py", "--quick", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.startswith("machine: CPU ") and "capability" in proc.stdout
+    results = json.loads(out.read_text())["results"]
+    assert {"emoji-people --augment auto", "skimage-crops --augment none"} <= set(results)
+    assert any(k.startswith("fine-tuned") for k in results) and any(k.startswith("scratch") for k in results)

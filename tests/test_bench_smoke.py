@@ -39,7 +39,7 @@ def test_gpu_suite_all_sections_on_cpu_quick():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", ["bench_render.py", "bench_fast_style.py", "bench_style.py", "bench_scaling.py",
-                                    "bench_dcgan_throughput.py"])
+                                    "bench_dcgan_throughput.py", "bench_video.py"])
 def test_bench_quick(script):
     proc = subprocess.run([sys.executable, f"bench/{script}", "--quick"], cwd=ROOT, capture_output=True, text=True,
                           timeout=900)

@@ -91,3 +91,32 @@ def test_help_shows_defaults_recipes_and_whole_descriptions():
         checked.append(name)
     assert len(checked) >= 10, checked
     assert "[default: (recipe's, else 64)]" in " ".join(train.split())  # --batch-size
+
+
+def test_every_option_of_every_command_says_its_default():
+    probe = """
+import click
+from artengine.cli import get_cli
+
+def walk(group, path, parent):
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            walk(cmd, path + [name], click.Context(cmd, info_name=name, parent=parent))
+            continue
+        ctx = click.Context(cmd, info_name=name, parent=parent)
+        cmd.get_help(ctx)  # what `--help` runs (train fills in its recipe fallbacks there)
+        for param in cmd.get_params(ctx):
+            if isinstance(param, click.Option) and not param.is_flag and not param.required:
+                record = param.get_help_record(ctx)
+                if record and "default" not in record[1]:
+                    print(" ".join(path + [name]), param.opts[0])
+
+cli = get_cli()
+walk(cli, [], click.Context(cli, info_name="artengine", **cli.context_settings))
+"""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "", f"options whose --help shows no default:\n{proc.stdout}"

@@ -142,6 +142,7 @@ def _fused_setup(path, threshold: str):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # inductor compiles C++ for every graph: minutes on a small CPU
 def test_compile_with_inductor_on_cpu(tmp_path):
     trainer = tiny(tmp_path / "i", compile=True)
     trainer.setup()

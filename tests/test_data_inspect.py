@@ -53,13 +53,14 @@ def test_report_names_every_file_and_what_happens_to_it(awkward_folder):
     for word in ("palette", "CMYK", "16-bit", "greyscale with alpha"):
         assert word in conversions
     assert summary["transparent"] == 1  # the sprite; the opaque RGBA file has no real transparency
-    assert summary["channels"] == 4
+    assert summary["channels"] == 3  # one transparent image in seven: flattened, and said so
     assert summary["min_side"] == {"min": 40, "median": 50, "max": 70}
     assert summary["aspect"]["landscape"] == 3 and summary["aspect"]["portrait"] == 1
     assert summary["duplicate_groups"] == [["photo.png", "sub/photo-again.jpg"]]
     sugg = summary["suggestion"]
     assert sugg["distinct_images"] == 6
-    assert "--set channels=4" in sugg["command"] and "--augment auto" in " ".join(sugg["notes"])
+    assert "--augment auto" in " ".join(sugg["notes"])
+    assert any("too few for RGBA" in n for n in sugg["notes"])
     assert any("fine-tune" in n for n in sugg["notes"])
 
 
@@ -109,3 +110,15 @@ def test_dhash_bits_is_64_bits_of_left_right_order():
     gray = np.tile(np.arange(9)[::-1], (8, 1))  # every left pixel brighter
     assert dhash_bits(gray) == 2**64 - 1
     assert dhash_bits(gray[:, ::-1]) == 0
+
+
+def test_a_folder_of_sprites_is_reported_as_rgba(tmp_path):
+    root = tmp_path / "sprites"
+    root.mkdir()
+    for i in range(4):
+        img = Image.new("RGBA", (16, 16), (0, 0, 0, 0))
+        img.paste((255, 40 * i, 0, 255), (4, 4, 12, 12))
+        img.save(root / f"{i}.png")
+    summary = inspect_folder(root).summary()
+    assert summary["transparent"] == 4 and summary["channels"] == 4
+    assert "--set channels=4" in summary["suggestion"]["command"]

@@ -199,6 +199,44 @@ def test_train_with_eval_every_then_eval_and_all_checkpoints(tmp_path, cache):
     assert all((out / "eval" / f"closest-pairs-{p['checkpoint']}.png").is_file() for p in curve["points"])
     assert json.loads(proc.stdout) == curve
 
+    model = tmp_path / "best.onnx"
+    proc = run_cli("export", str(out), "--best", "--out", str(model), check=True)
+    assert f"best: {curve['best']['checkpoint']}" in proc.stderr
+    from artengine.runtime import load_model
+
+    assert int(load_model(model).metadata["step"]) == curve["best"]["step"]
+
     bad = run_cli("eval", str(out), "--weights", str(tmp_path / "missing.pth"), "--samples", "100",
                   "--feature-samples", "8", "--feature-size", "32")
     assert bad.returncode == 1 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_export_best_without_any_kid_is_a_clear_error(tmp_path):
+    from tests.helpers_cli import run_cli
+
+    out = tmp_path / "run"
+    run_cli("train", "dcgan", "--data", "digits", "--image-size", "8", "--batch-size", "8", "--steps", "1",
+            "--out", str(out), "--quiet", "--set", "generator.width=8", "--set", "discriminator.width=8",
+            check=True)
+    proc = run_cli("export", str(out), "--best", "--out", str(tmp_path / "m.onnx"))
+    assert proc.returncode == 1 and "no KID was measured" in proc.stderr and "--all-checkpoints" in proc.stderr
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_small_datasets_are_evaluated_during_training_by_default(tmp_path):
+    from artengine.pluginhost import get_registry
+    from artengine.runconfig import resolve
+    from artengine.training.build import build_trainer
+    from artengine.training.trainer import AUTO_EVAL_EVERY
+
+    def trainer(data: str, **sets: str):
+        config = resolve("dcgan", registry=get_registry(), cli_values={"data": data, "out": str(tmp_path / data[-4:]),
+                                                                       "steps": 1, "image_size": 8},
+                         set_values=sets)
+        return build_trainer(config)
+
+    folder = str(small_folder(tmp_path / "mine"))
+    assert trainer(folder).eval_cadence() == AUTO_EVAL_EVERY  # 24 images: watch for copying
+    assert trainer(folder, eval_every="0").eval_cadence() == 0
+    assert trainer(folder, eval_every="7").eval_cadence() == 7
+    assert trainer("digits").eval_cadence() == 0  # 1,797 images: only when asked

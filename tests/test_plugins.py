@@ -177,8 +177,8 @@ def test_ctrl_c_during_a_plugin_import_still_interrupts(tmp_path):
     root = write_entry_point_plugin(tmp_path, "artengine-ctrlc", "ctrlc", "ctrlc_plugin",
                                     "raise KeyboardInterrupt\n")
     proc = run_cli("--help", env=_env_with(root))
-    assert proc.returncode != 0 and "Commands:" not in proc.stdout
-    assert "is broken" not in proc.stderr
+    assert proc.returncode == 130 and "Commands:" not in proc.stdout
+    assert "Interrupted." in proc.stderr and "is broken" not in proc.stderr
 
 
 def test_an_unresolvable_factory_names_the_plugin_and_the_string(tmp_path):
@@ -278,7 +278,9 @@ def test_a_listener_that_fails_is_skipped_from_then_on(monkeypatch, capsys):
 
     monkeypatch.setenv("ARTENGINE_LOAD_PLUGINS", "")
     host = pluginhost.PluginHost()
-    host.pm.unregister(name="artengine.plugins.services")  # its listeners need a real trainer
+    for name, info in host.infos.items():  # the built-in listeners need a real trainer
+        if any(h.startswith("on_") for h in info.hooks):
+            host.pm.unregister(name=name)
     listener = Listener()
     host.pm.register(listener, name="listener")
     host.emit("on_step_end", trainer=None, step=1, metrics={})

@@ -3,31 +3,19 @@ the GAN trainer rolls real images around for such a generator."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from artengine.export import export_run
+from artengine.gallery import build_gallery
 from artengine.pluginhost import get_registry
 from artengine.plugins.dcgan.config import DcganDiscriminatorConfig, DcganGeneratorConfig
 from artengine.plugins.dcgan.networks import CircularConvTranspose2d, DcganDiscriminator, DcganGenerator
 from artengine.plugins.gan.tiling import random_roll, seam_differences
 from artengine.runconfig import resolve
+from artengine.runtime import load_model
 from artengine.training.build import build_trainer
-
-
-def ramp_folder(root: Path, n: int = 32, size: int = 16) -> Path:
-    """Images dark on the left, bright on the right: a generator that does not wrap around shows a
-    hard seam when its images are tiled."""
-    root.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        img = np.linspace(0, 1, size)[None, :, None] * rng.uniform(0.3, 1, 3)[None, None, :]
-        img = img + rng.normal(0, 0.03, (size, size, 3))
-        Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)).save(root / f"{i}.png")
-    return root
 
 
 def test_circular_transposed_conv_keeps_periodic_signals_periodic():
@@ -58,9 +46,8 @@ def test_random_roll_is_a_torus_translation_of_each_image():
 
 
 def test_a_tileable_dcgan_trains_on_rolled_reals_and_its_samples_tile(tmp_path):
-    data = ramp_folder(tmp_path / "ramps")
     config = resolve("dcgan", registry=get_registry(),
-                     cli_values={"data": str(data), "out": str(tmp_path / "run"), "steps": 10, "image_size": 16,
+                     cli_values={"data": "digits", "out": str(tmp_path / "run"), "steps": 10, "image_size": 16,
                                  "batch_size": 16, "seed": 1, "device": "cpu"},
                      set_values={"generator.width": "8", "discriminator.width": "8", "generator.tileable": "true",
                                  "sample_every": "0", "checkpoint_every": "0"})
@@ -75,3 +62,9 @@ def test_a_tileable_dcgan_trains_on_rolled_reals_and_its_samples_tile(tmp_path):
     torch.testing.assert_close(raw.sum(dim=(2, 3)), rolled.sum(dim=(2, 3)))
     edge, middle = seam_differences(trainer.generate(torch.randn(64, trainer.latent_dim)))
     assert 0.67 < edge / middle < 1.5, (edge, middle)
+    # exported, the model says it is tileable, and the gallery shows samples tiled 3x3
+    export_run(tmp_path / "run", tmp_path / "tiles.onnx", options={"exporter": "torchscript"})
+    assert load_model(tmp_path / "tiles.onnx").metadata["tileable"] == "True"
+    build_gallery([tmp_path / "tiles.onnx"], tmp_path / "gallery")
+    (tiles,) = (tmp_path / "gallery").glob("*/tiles.png")
+    assert Image.open(tiles).size[0] > 3 * 3 * 16

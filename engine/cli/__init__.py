@@ -79,39 +79,28 @@ def cli() -> None:
 
 
 def _add_core_commands(group: click.Group) -> None:
-    from .help import show_full_descriptions
+    from .help import complete_help
 
     for mod in pkgutil.iter_modules(__path__):
         if mod.name.startswith("cmd_"):
             module = importlib.import_module(f"{__name__}.{mod.name}")
             for command in getattr(module, "COMMANDS", ()):
                 group.add_command(command)
-    show_full_descriptions(group)
+    complete_help(group)
 
 
 def _add_plugin_commands(group: click.Group) -> None:
     from ..pluginhost import get_host
+    from .help import complete_help
 
     host = get_host()
     host.registry.collect_all()  # a plugin broken in a register hook is skipped before it adds commands
     host.call("register_commands", cli=group)
+    complete_help(group)
 
 
 _add_core_commands(cli)
 _plugin_commands_added = False
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    global _plugin_commands_added
-    if not _plugin_commands_added:
-        _plugin_commands_added = True
-        _add_plugin_commands(cli)
-    try:
-        cli.main(args=argv, prog_name="artengine")
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
 
 
 def get_cli() -> click.Group:
@@ -121,3 +110,12 @@ def get_cli() -> click.Group:
         _plugin_commands_added = True
         _add_plugin_commands(cli)
     return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point; Ctrl-C (also while plugins load) exits 130 with one line."""
+    try:
+        get_cli().main(args=argv, prog_name="artengine")
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

@@ -19,12 +19,15 @@ import click
 @click.option("--exporter", "torch_exporter", default=None, type=click.Choice(["auto", "dynamo", "torchscript"]),
               help="Which torch.onnx path to use (default auto: dynamo, falling back to torchscript).")
 @click.option("--checkpoint", default=None, help="Checkpoint name inside the run (default: the latest).")
+@click.option("--best", is_flag=True, help="Export the kept checkpoint with the lowest KID (measured by `artengine "
+              "eval --all-checkpoints` or eval_every).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Other exporter settings.")
 @click.option("--parts", is_flag=True, help="Also export the networks the trainer offers apart (StyleGAN: mapping "
               "z -> w and synthesis w -> image, for style mixing and W-space walks) as MODEL.ROLE.onnx beside OUT.")
-def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_exporter, checkpoint, sets,
+def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_exporter, checkpoint, best, sets,
                    parts) -> None:
     """Export the generator of RUN_DIR; nothing is written unless the file passes verification."""
+    from .. import interrupts
     from ..errors import ConfigError
     from ..export import export_run
     from ..writable import ensure_writable_file
@@ -39,8 +42,22 @@ def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_export
         if value is not None:
             options[key] = value
     ensure_writable_file(out)  # before rebuilding the run and tracing it, not after
-    report = export_run(run_dir, out, exporter=exporter, ema=not no_ema, options=options, checkpoint=checkpoint,
-                        parts=parts)
+    if best:
+        from ..evaluation.best import best_checkpoint
+
+        if checkpoint:
+            raise ConfigError("--best picks the checkpoint itself; leave out --checkpoint")
+        checkpoint, kid = best_checkpoint(run_dir)
+        click.echo(f"best: {checkpoint} (lowest KID {kid})", err=True)
+    stop = interrupts.install(deferred=False)  # SIGTERM like Ctrl-C: the exporter's temp folders are removed
+    try:
+        report = export_run(run_dir, out, exporter=exporter, ema=not no_ema, options=options, checkpoint=checkpoint,
+                            parts=parts)
+    except KeyboardInterrupt:
+        click.echo(f"Error: export stopped by {stop.name}; nothing was written to {out}", err=True)
+        click.get_current_context().exit(stop.exit_code)
+    finally:
+        interrupts.uninstall(stop)
     line = f"wrote {out}"
     if parts:
         from ..export.api import part_path

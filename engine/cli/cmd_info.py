@@ -8,16 +8,11 @@ packages were found, and which plugins loaded or failed.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
-
-#: CPU flags (as /proc/cpuinfo spells them) that decide artengine's fast paths
-CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
 
 #: offline data artengine reads from installed packages: (distribution, file inside it, what uses it)
 OFFLINE_DATA = (
@@ -29,41 +24,10 @@ OFFLINE_DATA = (
 )
 
 
-def cpu_model() -> str:
-    """The CPU's model name (from /proc/cpuinfo on Linux, else what the platform module knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_flags() -> dict[str, bool]:
-    """Which of :data:`CPU_FLAGS` this CPU has (all False where /proc/cpuinfo is missing)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return dict.fromkeys(CPU_FLAGS, False)
-    flags: set[str] = set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            flags = set(line.split(":", 1)[1].split())
-            break
-    return {flag: flag in flags for flag in CPU_FLAGS}
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 def _device_facts() -> dict[str, Any]:
     import torch
 
+    from ..machine import cpu_flags, cpu_model, usable_cores
     from ..training.precision import pick_device, precision_reason, resolve_precision
 
     device = pick_device("auto")

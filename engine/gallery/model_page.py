@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import html as h
+from .controls_section import control_sections
 from .entries import Builder, Entry, Work, json_or_none, safe_name
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024
@@ -40,6 +41,9 @@ def model_section(b: Builder, path: Path, folder: str, owner: str) -> tuple[list
             parts.append(h.figure(walk, about, details=f"model {path.name} · {settings}"))
             works.append(Work(h.image(walk, f"{owner}: latent walk", caption=f"{owner}\n{about}"), about))
         parts.append("</div>")
+        shown, shown_works = control_sections(b, model, folder, owner)  # controls, style mixing, tiling
+        parts += shown
+        works += shown_works
     elif opts.photos is not None:
         result = render(path, b.site.path(folder), source=opts.photos, provider=opts.provider)
         b.site.path(f"{folder}/render.json").unlink(missing_ok=True)

@@ -19,8 +19,11 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def to_pil(image_hwc: np.ndarray) -> Image.Image:
+    """1 channel: greyscale; 4: RGBA (a model trained on transparent images keeps its alpha); else RGB."""
     if image_hwc.shape[2] == 1:
         return Image.fromarray(image_hwc[:, :, 0], mode="L")
+    if image_hwc.shape[2] == 4:
+        return Image.fromarray(np.ascontiguousarray(image_hwc), mode="RGBA")
     return Image.fromarray(image_hwc[:, :, :3], mode="RGB")
 
 
@@ -65,9 +68,10 @@ def upscale(image_hwc: np.ndarray, min_side: int) -> np.ndarray:
 def save_animation(path: str | Path, frames_hwc: list[np.ndarray], *, fps: int = 12) -> Path:
     """Write a looping GIF or WebP (by suffix) atomically."""
     path = Path(path)
-    pil = [to_pil(f).convert("RGB") for f in frames_hwc]
-    buf = io.BytesIO()
     fmt = "WEBP" if path.suffix.lower() == ".webp" else "GIF"
+    # WebP keeps an RGBA model's transparency; GIF has no real alpha channel
+    pil = [to_pil(f) if fmt == "WEBP" and f.shape[2] == 4 else to_pil(f).convert("RGB") for f in frames_hwc]
+    buf = io.BytesIO()
     extra = {"lossless": True} if fmt == "WEBP" else {"disposal": 1}
     pil[0].save(buf, format=fmt, save_all=True, append_images=pil[1:], duration=int(1000 / fps), loop=0, **extra)
     return atomic.write_bytes(path, buf.getvalue(), durable=False)

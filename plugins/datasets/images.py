@@ -49,9 +49,23 @@ def fit_square(img: Image.Image, size: int) -> Image.Image:
                       reducing_gap=3.0 if side > 3 * size else None)
 
 
+def has_transparency(path: str | Path) -> bool:
+    """True when the file has pixels that are not fully opaque (an alpha channel of all 255 is not)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        img = Image.open(path)
+    with img:
+        img.seek(0)
+        if img.mode in ("RGBA", "LA", "PA"):
+            return int(np.asarray(img.getchannel("A")).min()) < 255
+        if img.mode == "P" and "transparency" in img.info:
+            return int(np.asarray(img.convert("RGBA").getchannel("A")).min()) < 255
+    return False
+
+
 def decode_square(path: str | Path, size: int, channels: int,
                   background: tuple[int, int, int] = WHITE) -> np.ndarray:
-    """The image at ``path`` as uint8 ``[channels, size, size]`` (``channels`` 1 or 3).
+    """The image at ``path`` as uint8 ``[channels, size, size]`` (``channels`` 1, 3, or 4: RGBA).
 
     Honours EXIF rotation, takes a GIF's first frame, flattens transparency onto
     ``background`` and lets JPEG decode at a reduced scale when the file is much
@@ -62,12 +76,15 @@ def decode_square(path: str | Path, size: int, channels: int,
         img = Image.open(path)
     with img:
         if img.format == "JPEG":
-            img.draft("RGB" if channels == 3 else "L", (size, size))
+            img.draft("L" if channels == 1 else "RGB", (size, size))
         img.seek(0)
         img = ImageOps.exif_transpose(img)
-        img = to_8bit(flatten_alpha(img, background))
-        img = img.convert("RGB" if channels == 3 else "L")
-        img = fit_square(img, size)
+        if channels == 4:  # keep transparency; resized premultiplied, so no dark fringes
+            img = fit_square(to_8bit(img).convert("RGBA").convert("RGBa"), size).convert("RGBA")
+        else:
+            img = to_8bit(flatten_alpha(img, background))
+            img = img.convert("RGB" if channels == 3 else "L")
+            img = fit_square(img, size)
         arr = np.array(img, dtype=np.uint8)  # a writable copy: torch refuses read-only arrays
     if arr.ndim == 2:
         arr = arr[None]

@@ -70,8 +70,11 @@ class FolderReport:
         return sum(f.transparent for f in self.images)
 
     def channels(self) -> int:
-        """What training would use: 4 with real transparency, 1 for greyscale only, else 3."""
-        if self.transparent_count():
+        """What training would use: 4 when a quarter or more have real transparency, 1 for greyscale
+        only, else 3 (the folder dataset's rule)."""
+        from .folder import RGBA_SHARE
+
+        if self.transparent_count() and self.transparent_count() >= RGBA_SHARE * self.count:
             return 4
         return 1 if self.images and all(f.mode in GRAY for f in self.images) else 3
 
@@ -194,7 +197,7 @@ def suggest(report: FolderReport) -> dict[str, Any]:
     size = min(size, 64)  # a CPU trains 64 px in minutes, 128 px in hours
     args = ["dcgan", f"--image-size {size}"]
     if report.channels() == 4:
-        args.append("--set channels=4")
+        args.append("--set channels=4")  # what auto picks too; said so the command is explicit
     notes = []
     if n < 100:
         notes.append("very few images: fine-tune a model trained on more data "
@@ -215,7 +218,9 @@ def suggest(report: FolderReport) -> dict[str, Any]:
         notes.append(f"{sum(len(g) - 1 for g in report.duplicate_groups)} near-duplicate file(s): remove them, or "
                      "they count twice in training and as copies in eval")
     if report.transparent_count():
-        notes.append(f"{report.transparent_count()} image(s) have real transparency: they train as RGBA")
+        notes.append(f"{report.transparent_count()} image(s) have real transparency: " +
+                     ("the folder trains as RGBA" if report.channels() == 4 else
+                      "too few for RGBA, flattened onto white (--set channels=4 keeps it)"))
     return {"command": "artengine train " + " ".join(args) + f" --data {report.root}", "image_size": size,
             "distinct_images": n, "notes": notes}
 
@@ -272,3 +277,36 @@ def format_report(summary: dict[str, Any]) -> str:
     lines.append(f"suggested: {sugg['command']}")
     lines.extend(f"  - {note}" for note in sugg["notes"])
     return "\n".join(lines)
+
+
+SHORT_CONVERSIONS = {"P": "palette", "PA": "palette+alpha", "LA": "grey+alpha", "CMYK": "CMYK", "YCbCr": "YCbCr",
+                     "I;16": "16-bit", "I;16B": "16-bit", "I;16L": "16-bit", "I": "32-bit", "F": "float",
+                     "1": "1-bit", "RGBX": "RGBX"}
+
+
+def tensor_dhashes(images) -> list[int]:
+    """dHashes of decoded uint8 images ``[N, C, S, S]`` (what training sees), without re-reading files."""
+    import torch.nn.functional as F
+
+    gray = images[:, :3].float().mean(dim=1, keepdim=True)
+    small = F.adaptive_avg_pool2d(gray, (8, 9))[:, 0].numpy()
+    return [dhash_bits(a) for a in small]
+
+
+def dataset_notes(modes: list[str], transparent: int, channels: int, images, *, skipped: int = 0) -> str:
+    """The folder dataset's one-line facts, as ``" (...)"`` after its description: what
+    `artengine train` prints before it starts."""
+    parts = []
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    counts = Counter(SHORT_CONVERSIONS[m] for m in modes if m in SHORT_CONVERSIONS)
+    if counts:
+        parts.append("converted " + ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
+    if transparent:
+        parts.append(f"{transparent} with transparency: RGBA" if channels == 4 else
+                     f"{transparent} with transparency flattened onto white (--set channels=4 keeps it)")
+    if images is not None and images.shape[0] > 1:
+        groups = hamming_groups(tensor_dhashes(images))
+        dupes = sum(len(g) - 1 for g in groups)
+        parts.append(f"{dupes} near-duplicate(s)" if dupes else "no near-duplicates")
+    return f" ({'; '.join(parts)})" if parts else ""

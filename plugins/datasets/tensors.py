@@ -48,7 +48,7 @@ def resize_batch(images: torch.Tensor, size: int, *, chunk: int = 2048) -> torch
 
 
 def convert_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
-    """Gray <-> RGB for uint8 ``[N, C, H, W]`` (``channels`` 0 keeps what there is)."""
+    """Gray <-> RGB <-> RGBA for uint8 ``[N, C, H, W]`` (``channels`` 0 keeps what there is)."""
     have = images.shape[1]
     if channels in (0, have):
         return images
@@ -61,7 +61,15 @@ def convert_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
             part = (images[start:start + 2048].float() * weights).sum(dim=1, keepdim=True)
             out[start:start + 2048] = part.round_().clamp_(0, 255).to(torch.uint8)
         return out
-    raise DatasetError(f"cannot convert {have}-channel images to {channels} channels; use channels 1 or 3")
+    if channels == 4 and have in (1, 3):  # opaque: alpha 255 everywhere
+        colour = images.expand(-1, 3, -1, -1) if have == 1 else images
+        alpha = torch.full((images.shape[0], 1, *images.shape[2:]), 255, dtype=torch.uint8)
+        return torch.cat([colour, alpha], dim=1).contiguous()
+    if have == 4 and channels in (1, 3):  # composite onto white
+        a = images[:, 3:].float() / 255.0
+        rgb = (images[:, :3].float() * a + 255.0 * (1 - a)).round_().clamp_(0, 255).to(torch.uint8)
+        return convert_channels(rgb, channels)
+    raise DatasetError(f"cannot convert {have}-channel images to {channels} channels; use channels 1, 3 or 4")
 
 
 def keep_classes(images: torch.Tensor, labels: torch.Tensor, classes: list[int] | tuple[int, ...],

@@ -31,3 +31,10 @@ def register_losses(register):
     register("wgan-gp", f"{_LOSSES}:WganGpLoss", config=c.WganGpLossConfig,
              description="Wasserstein loss with gradient penalty (and optional drift term); use a "
                          "discriminator without batch norm.")
+
+
+@hookimpl
+def register_commands(cli):
+    from .cli import augment_group
+
+    cli.add_command(augment_group)

@@ -489,6 +489,9 @@ class GanTrainer(Trainer):
             "recipe": self.settings.recipe,
             "dataset": self.ctx.config.section("dataset").name,
             "step": self.step,
+            # an RGBA generator says so: channel 4 is straight (not premultiplied) alpha
+            **({"color_mode": "RGBA"} if self.channels == 4 else {}),
+            **({"tileable": True} if is_tileable(self.G) else {}),  # the gallery shows it tiled
         }
 
     def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:

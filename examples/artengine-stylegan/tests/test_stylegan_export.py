@@ -84,3 +84,21 @@ def test_render_psi_style_mix_and_w_walk_through_the_cli(exported, tmp_path):
     assert float(np.abs(pixels.astype(np.float32) / 255 - expected).max()) < 1 / 255 + 1e-6
     bad = run_cli("render", str(path), "--out", str(tmp_path / "bad"), "--psi", "3", check=False)
     assert bad.returncode != 0 and "must lie in [0, 1]" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_gallery_shows_the_truncation_strip_and_the_mixing_grid_from_metadata_alone(exported, tmp_path):
+    from PIL import Image
+
+    from artengine.gallery import build_gallery
+
+    _, path = exported
+    index = build_gallery([path], tmp_path / "gallery", seed=0)
+    folder = next(p for p in (tmp_path / "gallery").iterdir() if (p / "control-psi.png").is_file())
+    strip = np.asarray(Image.open(folder / "control-psi.png"))
+    cell = 16 + 2  # image plus padding; rows are seeds, the first column is psi = 0: one image for every seed
+    column_zero = [strip[2 + r * cell:18 + r * cell, 2:18] for r in range(4)]
+    assert all(np.array_equal(column_zero[0], c) for c in column_zero[1:])
+    assert not np.array_equal(strip[2:18, -18:-2], strip[2 + cell:18 + cell, -18:-2])  # psi = 1: they differ
+    assert (folder / "style-mix.png").is_file() and not (folder / "tiles.png").exists()
+    page = index.read_text() + "".join(p.read_text() for p in (tmp_path / "gallery").glob("*.html"))
+    assert "psi from 0 (left) to 1 (right)" in page and "style mixing: each cell" in page

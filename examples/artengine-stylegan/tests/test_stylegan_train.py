@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 from stylegan_cli import run_cli
@@ -45,3 +50,37 @@ def test_train_stylegan_runs_every_regularizer_and_resumes_bit_exactly(tmp_path)
     assert float(a["stylegan.pl_mean"]) > 0
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_train_stylegan_on_emoji_through_the_cli(tmp_path):
+    out = tmp_path / "emoji"
+    run_cli("train", "stylegan", "--data", "emoji", "--image-size", "16", "--batch-size", "8", "--steps", "2",
+            "--device", "cpu", "--quiet", "--out", str(out), *TINY)
+    config = json.loads((out / "config.json").read_text())
+    assert config["recipe"] == "stylegan" and config["dataset"]["name"] == "emoji" and config["channels"] == 3
+    assert (out / "checkpoints" / "step-000000002.safetensors").is_file()
+    assert list((out / "samples").glob("*.png"))
+
+
+@pytest.mark.slow
+def test_two_process_torchrun_trains_stylegan_with_every_regularizer(tmp_path):
+    out = tmp_path / "ddp"
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "artengine",
+                           "train", "stylegan", "--data", "digits", "--image-size", "8", "--batch-size", "8",
+                           "--steps", "4", "--quiet", "--out", str(out), *TINY],
+                          capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [1, 2, 3, 4]  # rank 0 writes, once
+    assert {m["step"] for m in metrics if "pl_penalty" in m} == {1, 4}
+
+
+@pytest.mark.slow
+def test_benchmark_quick_run_prints_its_tables():
+    root = Path(__file__).resolve().parents[3]
+    proc = subprocess.run([sys.executable, "bench/bench_stylegan.py", "--quick", "--out", "runs/bench-stylegan-smoke"],
+                          cwd=root, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for line in ("machine: CPU ", "stylegan vs dcgan on digits", "truncation of the stylegan run", "overhead:",
+                 "modulated convolution"):
+        assert line in proc.stdout
