@@ -32,7 +32,7 @@ from .checkpoint_files import (
 from .errors import CheckpointError
 
 __all__ = ["LATEST", "TRAINER_KEYS", "checkpoint_name", "intact_hint", "latest_checkpoint", "load_checkpoint",
-           "save_checkpoint"]
+           "save_checkpoint", "supersede_newer"]
 
 
 def flatten_state(prefix: str, state: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -141,6 +141,25 @@ def _prune(folder: Path, keep: int, protect: str) -> None:
             (folder / f"{old}{suffix}").unlink(missing_ok=True)
 
 
+def supersede_newer(folder: str | Path, name: str) -> Path | None:
+    """Resuming from an older checkpoint ``name``: move the newer ones (another line of training) into
+    ``superseded-after-<name>/`` so pruning and latest.json see only this line; nothing is deleted."""
+    import os
+
+    folder = Path(folder)
+    newer = [n for n in names_on_disk(folder) if n > name]
+    if not newer:
+        return None
+    aside = folder / f"superseded-after-{name}"
+    aside.mkdir(exist_ok=True)
+    for other in newer:
+        for suffix in (".safetensors", ".json"):
+            if (folder / f"{other}{suffix}").exists():
+                os.replace(folder / f"{other}{suffix}", aside / f"{other}{suffix}")
+    atomic.write_json(folder / LATEST, {"checkpoint": name, "step": int(name.split("-")[1])})
+    return aside
+
+
 def latest_checkpoint(folder: str | Path) -> str | None:
     """The name of the newest complete checkpoint, or None.
 
@@ -183,6 +202,20 @@ def load_checkpoint(folder: str | Path, name: str | None = None, device: str | t
     return tensors, meta
 
 
+def load_error_reason(exc: BaseException) -> str:
+    """Why ``torch.load(..., weights_only=True)`` (or safetensors) refused a file, in one short line.
+
+    torch's own message advises ``weights_only=False``, i.e. running the file's pickled code: artengine
+    never does that, so the advice is replaced by what it means."""
+    import pickle
+
+    text = str(exc)
+    if isinstance(exc, pickle.UnpicklingError) or "weights_only" in text:
+        return "it holds pickled Python objects, not only tensors (artengine never runs a file's pickled code)"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
 def module_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
     """A module's state dict under ``prefix.``, for one safetensors file holding many modules."""
     return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}
@@ -195,5 +228,8 @@ def load_module(prefix: str, module: torch.nn.Module, tensors: dict[str, torch.T
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise CheckpointError(f"checkpoint does not match the {prefix} network: {exc}",
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = next((line for line in lines if line.startswith(("size mismatch", "Missing key", "Unexpected key"))),
+                      lines[-1] if lines else "")
+        raise CheckpointError(f"checkpoint does not match the {prefix} network: {detail[:300]}",
                               hint="was the run's config.json changed after training?") from None

@@ -191,7 +191,7 @@ def resolve_data(registry: Registry, data: str) -> tuple[str, dict[str, Any]]:
         return "torchvision", {"dataset": data.split(":", 1)[1]}  # not "name": that key is the component
     looks_like_path = any(ch in data for ch in "/\\.~") or Path(data).exists()
     if looks_like_path:
-        return "folder", {"path": str(Path(data).expanduser())}
+        return "folder", {"path": str(Path(data).expanduser().resolve())}  # absolute: runs work from any folder
     raise ConfigError(
         f"--data {data!r} is neither a dataset nor a folder",
         hint=f"datasets: {', '.join(registry.names('datasets'))}; or pass a folder of images",

@@ -2,9 +2,10 @@
 
 The lock is ``flock`` (``msvcrt.locking`` on Windows), so the kernel releases it
 when the holder exits for any reason, a ``kill -9`` included: there is never a
-stale lock to delete by hand. The file holds the holder's process id, which is
-what a second writer is told. Only the main process (rank 0) takes the lock.
-This module must not import torch.
+stale lock to delete by hand. The file stays empty and is never rewritten (a
+command that fails leaves the run byte-identical); a second writer learns the
+holder's process id from the kernel's lock table (``/proc/locks``). Only the
+main process (rank 0) takes the lock. This module must not import torch.
 """
 
 from __future__ import annotations
@@ -49,17 +50,21 @@ except ImportError:  # pragma: no cover - Windows
 _held: dict[str, int] = {}
 
 
-def _holder(fd: int) -> str:
+def _holder(path: Path) -> str:
+    """The process id holding the flock on ``path``, from /proc/locks (Linux); else 'another process'."""
     try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        text = os.read(fd, 64).decode("ascii", "replace").strip()
-    except OSError:  # Windows refuses to read a locked byte
-        return "unknown"
-    return text if text.isdigit() else "unknown"
+        inode = os.stat(path).st_ino
+        for line in Path("/proc/locks").read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 5 and fields[1] == "FLOCK" and fields[5].rsplit(":", 1)[-1] == str(inode):
+                return f"process {fields[4]}"
+    except OSError:
+        pass
+    return "another process"
 
 
-def _in_use(run: Path, fd: int) -> RunInUseError:
-    return RunInUseError(f"run {str(run)!r} is in use by process {_holder(fd)}",
+def _in_use(run: Path) -> RunInUseError:
+    return RunInUseError(f"run {str(run)!r} is in use by {_holder(run / LOCK_NAME)}",
                          hint="wait for that process to finish (or stop it), or choose another --out")
 
 
@@ -74,7 +79,7 @@ def check_free(run: str | Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         if not _try_lock(fd, exclusive=False):
-            raise _in_use(run, fd)
+            raise _in_use(run)
         _unlock(fd)
     finally:
         os.close(fd)
@@ -92,12 +97,9 @@ def acquire(run: str | Path) -> None:
     run.mkdir(parents=True, exist_ok=True)
     fd = os.open(run / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     if not _try_lock(fd, exclusive=True):
-        error = _in_use(run, fd)
+        error = _in_use(run)
         os.close(fd)
         raise error
-    os.ftruncate(fd, 0)
-    os.lseek(fd, 0, os.SEEK_SET)
-    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
     _held[key] = fd
 
 

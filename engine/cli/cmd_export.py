@@ -27,6 +27,7 @@ import click
 def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_exporter, checkpoint, best, sets,
                    parts) -> None:
     """Export the generator of RUN_DIR; nothing is written unless the file passes verification."""
+    from .. import interrupts
     from ..errors import ConfigError
     from ..export import export_run
     from ..writable import ensure_writable_file
@@ -48,8 +49,15 @@ def export_command(run_dir, out, exporter, opset, no_ema, quantize, torch_export
             raise ConfigError("--best picks the checkpoint itself; leave out --checkpoint")
         checkpoint, kid = best_checkpoint(run_dir)
         click.echo(f"best: {checkpoint} (lowest KID {kid})", err=True)
-    report = export_run(run_dir, out, exporter=exporter, ema=not no_ema, options=options, checkpoint=checkpoint,
-                        parts=parts)
+    stop = interrupts.install(deferred=False)  # SIGTERM like Ctrl-C: the exporter's temp folders are removed
+    try:
+        report = export_run(run_dir, out, exporter=exporter, ema=not no_ema, options=options, checkpoint=checkpoint,
+                            parts=parts)
+    except KeyboardInterrupt:
+        click.echo(f"Error: export stopped by {stop.name}; nothing was written to {out}", err=True)
+        click.get_current_context().exit(stop.exit_code)
+    finally:
+        interrupts.uninstall(stop)
     line = f"wrote {out}"
     if parts:
         from ..export.api import part_path

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from ..checkpoint import load_error_reason
 from ..errors import ArtengineError
 from .features import resize, to_rgb
 
@@ -47,7 +48,7 @@ def _read(path: Path) -> dict[str, torch.Tensor]:
             return load_file(str(path))
         state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load and safetensors raise many kinds
-        raise InceptionWeightsError(f"cannot read Inception weights {str(path)!r}: {exc}",
+        raise InceptionWeightsError(f"cannot read Inception weights {str(path)!r}: {load_error_reason(exc)}",
                                     hint="pass a .pth or .safetensors Inception-v3 state dict") from None
     if not isinstance(state, dict):
         raise InceptionWeightsError(f"{str(path)!r} does not hold a state dict")

@@ -8,9 +8,11 @@ run `artengine train` would start. :func:`load_trainer` rebuilds a run from its 
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
+from ..checkpoint import supersede_newer
 from ..errors import CheckpointError
 from ..registry import Registry
 from ..runconfig import RunConfig
@@ -46,19 +48,41 @@ def complete(config: RunConfig, ctx: TrainContext) -> RunConfig:
 
 
 def build_trainer(config: RunConfig, *, resume: bool = False, quiet: bool = True, device: str | None = None,
-                  registry: Registry | None = None, host: Any = None, overwrite: bool = False) -> Trainer:
+                  registry: Registry | None = None, host: Any = None, overwrite: bool = False,
+                  checkpoint: str | None = None, more_minutes: float | None = None) -> Trainer:
     """A trainer ready for :meth:`Trainer.fit`, with the completed config written to config.json.
 
-    ``overwrite``: clear an earlier run's own files from the folder first (after every check passed)."""
+    Everything that can fail (the data, the networks, on resume the checkpoint against the new
+    config) is done before the first write, so a refused command leaves the run folder as it was.
+    ``overwrite``: clear an earlier run's own files first. ``checkpoint``: resume from this one
+    (newer ones are moved aside, never deleted). ``more_minutes``: on resume, train this many
+    minutes more (the saved budget becomes elapsed + more_minutes)."""
     default_registry, default_host = _plugins()
     registry, host = registry or default_registry, host or default_host
     ctx = TrainContext.create(config, registry=registry, host=host, quiet=quiet, resume=resume, device=device)
     ctx.config = complete(config, ctx)
+    trainer = make_trainer(ctx)
+    try:
+        trainer.prepare(checkpoint)
+    except CheckpointError as exc:
+        if not resume or "does not match" not in str(exc).split("\n")[0]:
+            raise
+        raise CheckpointError(str(exc).split("\n")[0], hint="--resume continues the run with its own networks: "
+                              "drop the --set/--image-size options that change them, or start a new run "
+                              "(nothing was written)") from None
+    if resume and more_minutes is not None:
+        settings = dataclasses.replace(ctx.config.settings, minutes=trainer.elapsed / 60.0 + more_minutes)
+        ctx.config = dataclasses.replace(ctx.config, settings=settings)
+        trainer.settings = settings
     ctx.run.lock()  # one writer from here on; nothing was written before this line
     if overwrite:
         ctx.run.clear()
+    if resume and checkpoint is not None:
+        moved = supersede_newer(ctx.run.checkpoints_dir, checkpoint) if ctx.run.writer else None
+        if moved is not None and not quiet:
+            print(f"note: resuming from {checkpoint}; the newer checkpoints were moved to {moved}", file=sys.stderr)
     ctx.run.write_config(ctx.config.to_json())
-    return make_trainer(ctx)
+    return trainer
 
 
 def load_trainer(run_dir: str | Path, *, device: str = "cpu", registry: Registry | None = None,

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .. import checkpoint as ckpt
+from .. import interrupts
 from ..errors import CheckpointError, DivergenceError
 from .context import TrainContext
 from .progress import ProgressDisplay
@@ -58,6 +59,8 @@ class Trainer(abc.ABC):
         self.generators: dict[str, torch.Generator] = {}  # checkpointed RNGs
         self.stop_reason: str | None = None
         self.inference = False  # set by load_trainer: build networks only, no data stream
+        self.prepared = False  # set by prepare(): seeded, set up and (on resume) restored
+        self.stop: interrupts.StopRequest | None = None  # set by fit(): which signal stopped it, if any
 
     # -- what a subclass implements ----------------------------------------
     @abc.abstractmethod
@@ -154,12 +157,28 @@ class Trainer(abc.ABC):
                                              required=ckpt.TRAINER_KEYS)
         self.step = int(meta["step"])
         self.elapsed = float(meta.get("elapsed", 0.0))
-        if self.stream is not None and meta.get("stream"):
-            self.stream.load_state(meta["stream"])
-        self.load_state(tensors, meta.get("trainer", {}))
-        ckpt.set_rng_state({k: v.cpu() for k, v in tensors.items() if k.startswith("rng.")}, meta["rng"],
-                           self.generators)
+        try:
+            if self.stream is not None and meta.get("stream"):
+                self.stream.load_state(meta["stream"])
+            self.load_state(tensors, meta.get("trainer", {}))
+            ckpt.set_rng_state({k: v.cpu() for k, v in tensors.items() if k.startswith("rng.")}, meta["rng"],
+                               self.generators)
+        except (KeyError, ValueError, TypeError, IndexError, RuntimeError) as exc:  # a trainer's own state
+            which = name or ckpt.latest_checkpoint(self.run.checkpoints_dir)
+            raise CheckpointError(f"checkpoint {which} in {str(self.run.checkpoints_dir)!r} does not fit this "
+                                  f"run's {type(self).__name__}: {type(exc).__name__}: {exc}",
+                                  hint=ckpt.intact_hint(self.run.checkpoints_dir, skip=which)) from None
         return True
+
+    def prepare(self, checkpoint: str | None = None) -> None:
+        """Seed, build the networks and data stream and, when resuming, load the checkpoint: all that can
+        fail on bad settings or a run's own files, so it runs before anything is written."""
+        seed_everything(self.settings.seed)
+        self.setup()
+        if self.ctx.resume and not self.restore(checkpoint):
+            raise CheckpointError(f"--resume: no checkpoint in {str(self.run.checkpoints_dir)!r}",
+                                  hint="start without --resume (add --overwrite to clear what is there)")
+        self.prepared = True
 
     # -- events for listening plugins ------------------------------------------
     def emit(self, event: str, **kwargs: Any) -> None:
@@ -179,13 +198,18 @@ class Trainer(abc.ABC):
         if bad:
             raise DivergenceError(
                 f"training diverged at step {self.step}: {', '.join(f'{k}={metrics[k]}' for k in bad)}",
-                hint="the last good checkpoint is kept in "
-                     f"{self.run.checkpoints_dir}; lower the learning rates "
-                     "(e.g. --set trainer.lr_d=1e-4) or try --set loss=hinge, then --resume",
+                hint=self._divergence_hint(),
             )
         batch = self.stream.batch_size * self.ctx.world_size if self.stream else 0
         metrics.setdefault("images_per_s", batch / dt if dt > 0 else 0.0)
         return metrics
+
+    def _divergence_hint(self) -> str:
+        remedy = "lower the learning rates (e.g. --set trainer.lr_d=1e-4) or try --set loss=hinge"
+        last = ckpt.latest_checkpoint(self.run.checkpoints_dir) if self.run.checkpoints_dir.is_dir() else None
+        if last is None:
+            return f"no checkpoint yet (it diverged before the first one): {remedy}, and start over with --overwrite"
+        return f"the last good checkpoint ({last}) is kept in {self.run.checkpoints_dir}: {remedy}, then --resume"
 
     def evaluate(self) -> dict[str, Any]:
         """Mode coverage and diversity of the generator so far, appended to metrics.jsonl as an
@@ -213,14 +237,11 @@ class Trainer(abc.ABC):
 
     def fit(self) -> str:
         """Train until the budget is spent; returns why it stopped ('done', 'interrupted')."""
+        if not self.prepared:
+            self.prepare()
         s = self.settings
-        seed_everything(s.seed)
         self.run.create()
-        self.setup()
         if self.ctx.resume:
-            if not self.restore():
-                raise CheckpointError(f"--resume: no checkpoint in {str(self.run.checkpoints_dir)!r}",
-                                      hint="start without --resume")
             self.run.truncate_metrics(self.step)
         main = self.ctx.rank == 0
         display = ProgressDisplay(enabled=main and not self.ctx.quiet, title=s.recipe,
@@ -234,8 +255,11 @@ class Trainer(abc.ABC):
         display.start(self.step)
         self.emit("on_train_start", trainer=self)
         reason, epoch = "error", self.epoch
+        stop = self.stop = interrupts.install(deferred=True)  # SIGINT/SIGTERM end the loop after a whole step
         try:
             while not self.budget_done():
+                if stop.signum is not None:
+                    raise KeyboardInterrupt
                 metrics = self.timed_step()
                 step = self.step
 
@@ -274,10 +298,13 @@ class Trainer(abc.ABC):
             raise
         finally:
             self.stop_reason = reason
-            # Save the final snapshot (a diverged run keeps its last good checkpoint instead).
-            if reason in ("done", "interrupted") and self.step > 0:
+            # Save the final snapshot (a diverged run, or one forced to stop mid-step, keeps its last
+            # good checkpoint instead).
+            stop.protect = True
+            if reason in ("done", "interrupted") and self.step > 0 and not stop.forced:
                 self.save_checkpoint()
                 self.save_samples()
+            interrupts.uninstall(stop)
             display.close(reason=reason, step=self.step, elapsed=self.elapsed, images=self.images_seen,
                           where=str(self.run.path))
             self.emit("on_train_end", trainer=self, reason=reason)

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from artengine.checkpoint import load_error_reason
 from artengine.errors import ArtengineError
 
 BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
@@ -150,7 +151,7 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             return load_file(str(path))
         state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load and safetensors raise many kinds
-        raise FeatureWeightsError(f"cannot read weights file {str(path)!r}: {exc}",
+        raise FeatureWeightsError(f"cannot read weights file {str(path)!r}: {load_error_reason(exc)}",
                                   hint="pass a torchvision state dict (.pth) or a .safetensors file") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
