@@ -77,5 +77,7 @@ def test_train_cli_first_line_says_the_precision(tmp_path):
     proc = run_cli("train", "dcgan", "--data", "digits", "--image-size", "8", "--batch-size", "8", "--steps", "1",
                    "--set", "generator.width=8", "--set", "discriminator.width=8", "--out", str(tmp_path / "r"))
     assert proc.returncode == 0, proc.stderr
-    first = proc.stderr.splitlines()[0]
-    assert first.startswith("dcgan on cpu: precision ") and "(auto: CPU " in first, first
+    lines = proc.stderr.splitlines()
+    # printed once the run is built, before any training line (setup's own notes, e.g. augment, come first)
+    line = next(i for i, text in enumerate(lines) if text.startswith("dcgan on cpu: precision "))
+    assert "(auto: CPU " in lines[line] and not any("step" in text for text in lines[:line]), lines
