@@ -120,3 +120,24 @@ def test_repeated_sigterm_resume_bit_identical(tmp_path, reference):
         proc.communicate(timeout=120)
         assert proc.returncode == 128 + signal.SIGTERM
     _finish_and_check(run, reference)
+
+
+@pytest.mark.slow
+def test_sigterm_during_export_writes_nothing_and_leaves_no_temp_files(tiny_run, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    out = tmp_path / "models" / "m.onnx"
+    env = {**os.environ, "TMPDIR": str(scratch), "ARTENGINE_FAULT_SLEEP_IN_WRITE": "30"}
+    proc = subprocess.Popen([sys.executable, "-m", "artengine", "export", str(tiny_run), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    wait_for(lambda: out.parent.is_dir() and any(out.parent.glob(".m.onnx.*.tmp")), proc=proc, timeout=240)
+    proc.send_signal(signal.SIGTERM)  # inside the final write of the verified model
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "export stopped by SIGTERM" in err and "Traceback" not in err
+    assert not out.exists() and not list(out.parent.iterdir())  # neither the model nor its temp file
+    assert not list(scratch.glob("artengine-*"))  # the exporter's temp folders are gone too
