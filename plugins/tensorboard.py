@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import weakref
 from pathlib import Path
 
 from artengine.errors import ConfigError
 from artengine.hookspecs import hookimpl
 
 EXTRA_HINT = "pip install 'artengine[tensorboard]' (or pip install tensorboard), or drop --log tensorboard"
-_loggers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # trainer -> its log, gone with it
+_loggers: dict = {}  # trainer -> its log, from on_train_start to on_train_end
 
 
 def require_tensorboard() -> None:

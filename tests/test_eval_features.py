@@ -206,9 +206,6 @@ def test_train_with_eval_every_then_eval_and_all_checkpoints(tmp_path, cache):
 
     assert int(load_model(model).metadata["step"]) == curve["best"]["step"]
 
-    bad = run_cli("eval", str(out), "--weights", str(tmp_path / "missing.pth"), "--samples", "100",
-                  "--feature-samples", "8", "--feature-size", "32")
-    assert bad.returncode == 1 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_export_best_without_any_kid_is_a_clear_error(tmp_path):

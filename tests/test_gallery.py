@@ -50,6 +50,11 @@ def site(tmp_path_factory):
     # A second run beside the first (same files, plus the augmentation p and KID series H6's trainer logs).
     other = root / "run-b"
     shutil.copytree(run, other, ignore=shutil.ignore_patterns("*.onnx", "eval.json"))
+    for grid in (other / "samples").glob("*.png"):  # run-b's grids are transparent sprites (RGBA)
+        with Image.open(grid) as img:
+            rgba = np.asarray(img.convert("RGBA")).copy()
+        rgba[: rgba.shape[0] // 2, :, 3] = 0
+        Image.fromarray(rgba).save(grid)
     with open(other / "metrics.jsonl", "a") as fh:
         for step, (p, kid) in enumerate([(0.0, 0.09), (0.2, 0.05), (0.35, 0.03)], start=4):
             fh.write(json.dumps({"step": step, "loss_g": 1.0, "loss_d": 1.0, "aug_p": p}) + "\n")
@@ -92,6 +97,23 @@ def test_augmentation_p_and_kid_are_plotted_and_kid_is_said_in_words(site):
     text = (site / "run-run-b.html").read_text()
     assert "augmentation probability p" in text and "KID (eval" in text
     assert "all 10 digits drawn" in text and "KID 0.03" in text
+
+
+def test_transparent_grids_are_shown_on_a_checkerboard_and_opaque_ones_are_not(site):
+    def alpha_imgs(text):
+        found = re.findall(r'<img src="([^"]+)"[^>]*?class="([^"]*)"', text)
+        return [src for src, cls in found if "alpha" in cls.split()]
+
+    rgba_page = (site / "run-run-b.html").read_text()
+    assert any("step-" in src for src in alpha_imgs(rgba_page))  # the timeline
+    assert any("training.gif" in src for src in alpha_imgs(rgba_page))
+    with Image.open(site / "run-run-b" / "training.gif") as gif:
+        assert "transparency" in gif.info  # the animation keeps the holes
+    index = (site / "index.html").read_text()
+    assert any(src.startswith("run-run-b/") for src in alpha_imgs(index))  # its front-page tile and column
+    assert not any(src.startswith("run-run/") for src in alpha_imgs(index))  # the opaque run stays as it was
+    css = (site / "assets" / "gallery.css").read_text()
+    assert "img.alpha" in css and "#lightbox img.alpha" in css
 
 
 def test_front_page_shows_the_work_first_and_runs_side_by_side(site):
@@ -149,6 +171,11 @@ def test_pages_in_chromium_load_every_image_without_console_errors_and_the_light
                            "r.dispatchEvent(new Event('input')); document.querySelector('.timeline img').src")
         assert first.endswith("step-000000001.png") or "step-0000000" in first
         assert browser.js("document.querySelector('.timeline .step').textContent") != "step 3"
+        browser.open((site / "run-run-b.html").resolve().as_uri())  # transparent grids: a checkerboard
+        checker = "getComputedStyle(document.querySelector('%s')).backgroundImage"
+        assert "conic-gradient" in browser.js(checker % ".timeline img")
+        browser.js("document.querySelector('.timeline img').click()")
+        assert "conic-gradient" in browser.js(checker % "#lightbox img")
         browser.open((site / "style-out.html").resolve().as_uri())
         browser.js("var r = document.querySelector('.compare input'); r.value = 20; "
                    "r.dispatchEvent(new Event('input'))")

@@ -182,14 +182,6 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
 
     trainer = build_trainer(config, registry=registry, quiet=quiet, resume=resume, overwrite=overwrite,
                             checkpoint=checkpoint, more_minutes=more_minutes)
-    if not quiet and trainer.ctx.rank == 0:
-        from ..training.precision import describe_choice
-
-        st = trainer.settings
-        click.echo(f"{st.recipe} on {trainer.device}: "
-                   f"{describe_choice(st.precision, trainer.precision, trainer.device, st.channels_last)}"
-                   f" -> {st.out}", err=True)
-        click.echo(f"data: {trainer.ctx.dataset.info.description}", err=True)
     trainer.fit()
     if trainer.stop_reason == "interrupted":  # fit saved a checkpoint; the command still did not finish
         stop = trainer.stop

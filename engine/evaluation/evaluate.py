@@ -107,9 +107,10 @@ def evaluate_generator(sample_fn: SampleFn, dataset_name: str, *, samples: int =
     kept: list[torch.Tensor] = []
     modes, confs, feats = [], [], []
     done = 0
+    target = max(samples, features.samples if features else 0)
     with torch.no_grad():
-        while done < max(samples, features.samples if features else 0):
-            n = min(batch, max(samples, keep) - done)
+        while done < target:
+            n = min(batch, target - done)
             images = sample_fn(n).float().cpu().clamp(0, 1)
             if sum(k.shape[0] for k in kept) < keep:
                 kept.append(images[:keep])
@@ -119,6 +120,7 @@ def evaluate_generator(sample_fn: SampleFn, dataset_name: str, *, samples: int =
                 confs.append(c)
                 feats.append(f)
             done += n
+    result["samples"] = done
     kept_images = torch.cat(kept)
     fake_div = kept_images[:DIVERSITY_SAMPLES]
     log(f"eval: {done} samples drawn in {time.perf_counter() - t0:.1f}s")

@@ -16,6 +16,7 @@ from . import words
 from .entries import Builder, Entry, Work, as_dict, flatten
 from .model_page import model_section
 from .svg import charts
+from .transparency import alpha_class
 
 MAX_TIMELINE_FRAMES = 48
 MAX_ANIMATION_FRAMES = 24
@@ -38,15 +39,16 @@ def run_page(b: Builder, src: Path, slug: str) -> Entry:
     parts: list[str] = []
     facts = _run_facts(config, metrics)
     latents = f"the run's fixed latents (seed {config.get('seed', 0)})"
+    alpha = alpha_class(any(f in b.transparent for f in frames))
     if frames:
-        animation = _animation(b, frames, f"{slug}/training.gif")
-        parts.append(h.timeline(frames, steps, animation=animation))
+        animation = _animation(b, frames, f"{slug}/training.gif", keep_alpha=bool(alpha))
+        parts.append(h.timeline(frames, steps, animation=animation, cls=alpha))
         works.append(Work(h.image(frames[-1], f"{title}: samples at step {steps[-1]}",
-                                  caption=f"{title}\nsamples at step {steps[-1]} from {latents} · {facts}"),
-                          f"samples at step {steps[-1]}"))
+                                  caption=f"{title}\nsamples at step {steps[-1]} from {latents} · {facts}",
+                                  cls=alpha), f"samples at step {steps[-1]}"))
         if animation:
             works.append(Work(h.image(animation, f"{title}: training", caption=f"{title}\nthe same latents "
-                                      f"over training, step {steps[0]} to {steps[-1]}"),
+                                      f"over training, step {steps[0]} to {steps[-1]}", cls=alpha),
                               f"training, step {steps[0]} to {steps[-1]}"))
     else:
         parts.append("<p>(no sample grids yet: they appear in samples/ every sample_every steps)</p>")
@@ -72,7 +74,7 @@ def run_page(b: Builder, src: Path, slug: str) -> Entry:
     head = words.headline(ev, dataset) if ev else ""
     column = ""
     if frames:
-        column = (f'<div class="col">{h.image(frames[-1], title, caption=f"{title}: step {steps[-1]}")}'
+        column = (f'<div class="col">{h.image(frames[-1], title, caption=f"{title}: step {steps[-1]}", cls=alpha)}'
                   f'<b><a href="{h.esc(slug)}.html">{h.esc(title)}</a></b><dl>'
                   + "".join(f"<dt>{h.esc(k)}</dt><dd>{h.esc(v)}</dd>"
                             for k, v in _run_table(config, metrics, head)) + "</dl></div>")
@@ -98,20 +100,22 @@ def _sample_grids(b: Builder, run_dir: Path, folder: Path, slug: str) -> tuple[l
     return frames, steps
 
 
-def _animation(b: Builder, frames: list[str], rel: str) -> str | None:
-    """A looping GIF of the sample grids (the last one held longer)."""
+def _animation(b: Builder, frames: list[str], rel: str, *, keep_alpha: bool = False) -> str | None:
+    """A looping GIF of the sample grids (the last one held longer); ``keep_alpha``: transparent
+    pixels stay transparent (GIF has one transparent colour, so semi-transparent ones turn opaque)."""
     if len(frames) < 2:
         return None
     chosen = frames[:: max(1, len(frames) // MAX_ANIMATION_FRAMES)][:MAX_ANIMATION_FRAMES - 1] + [frames[-1]]
     images = []
     for frame in dict.fromkeys(chosen):
         with Image.open(b.site.path(frame)) as img:
-            images.append(img.convert("RGB"))
+            images.append(img.convert("RGBA" if keep_alpha else "RGB"))
     size = images[-1].size
     images = [im if im.size == size else im.resize(size, Image.NEAREST) for im in images]
     buf = io.BytesIO()
     durations = [300] * (len(images) - 1) + [1500]
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0,
+                   disposal=2 if keep_alpha else 0)  # 2: each frame replaces the last, holes included
     return b.put(rel, buf.getvalue())
 
 

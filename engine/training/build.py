@@ -18,6 +18,7 @@ from ..registry import Registry
 from ..runconfig import RunConfig
 from ..rundir import RunDir
 from .context import TrainContext
+from .precision import describe_choice
 from .trainer import Trainer, seed_everything
 
 
@@ -61,6 +62,11 @@ def build_trainer(config: RunConfig, *, resume: bool = False, quiet: bool = True
     registry, host = registry or default_registry, host or default_host
     ctx = TrainContext.create(config, registry=registry, host=host, quiet=quiet, resume=resume, device=device)
     ctx.config = complete(config, ctx)
+    if not quiet and ctx.rank == 0:  # the run's first line: what it trains in, and why
+        st = ctx.config.settings
+        chosen = describe_choice(st.precision, ctx.precision, ctx.device, st.channels_last)
+        print(f"{st.recipe} on {ctx.device}: {chosen}{', compiled steps' if st.compile else ''} -> {st.out}",
+              file=sys.stderr, flush=True)
     trainer = make_trainer(ctx)
     try:
         trainer.prepare(checkpoint)
