@@ -60,6 +60,22 @@ def site(tmp_path_factory):
             fh.write(json.dumps({"step": step, "loss_g": 1.0, "loss_d": 1.0, "aug_p": p}) + "\n")
             fh.write(json.dumps({"step": step, "event": "eval", "kid": kid, "modes_covered": 10, "num_modes": 10,
                                  "kl": 0.04, "samples": 5000, "dataset": "digits"}) + "\n")
+    # run-b was fine-tuned from another run, and `artengine eval` (--all-checkpoints) measured it.
+    config = json.loads((other / "config.json").read_text())
+    config["trainer"]["init_from"] = f"/runs/{HOSTILE}:step-000000300"
+    (other / "config.json").write_text(json.dumps(config))
+    (other / "eval").mkdir()
+    Image.fromarray(rng.integers(0, 255, (34, 70, 3), dtype=np.uint8)).save(other / "eval" / "closest-pairs.png")
+    (other / "eval.json").write_text(json.dumps({
+        "dataset": "digits", "step": 6, "modes_covered": 10, "num_modes": 10, "kl": 0.04, "kid": 0.03,
+        "samples": 5000, "near_copy_share": 0.25, "near_copy_share_real": 0.02, "memorization_warning": True,
+        "closest_pairs": [{"sample": i, "train": i, "ratio": 0.1} for i in range(4)],
+        "closest_pairs_png": str(other / "eval" / "closest-pairs.png")}))
+    (other / "eval" / "curve.json").write_text(json.dumps({
+        "feature_space": "VGG16 conv5 (64 px)", "best": {"checkpoint": "step-000000005", "step": 5, "kid": 0.02},
+        "points": [{"checkpoint": f"step-00000000{s}", "step": s, "kid": k, "kid_std": 0.01, "precision": p,
+                    "recall": r, "near_copy_share": 0.1} for s, k, p, r in [(4, 0.05, 0.5, 0.2), (5, 0.02, 0.7, 0.4),
+                                                                            (6, 0.03, 0.6, 0.5)]]}))
     out = root / "site"
     res = runner.invoke(get_cli(), ["gallery", "build", str(run), str(other), str(run / "model.onnx"),
                                     str(style / "out.png"),
@@ -97,6 +113,28 @@ def test_augmentation_p_and_kid_are_plotted_and_kid_is_said_in_words(site):
     text = (site / "run-run-b.html").read_text()
     assert "augmentation probability p" in text and "KID (eval" in text
     assert "all 10 digits drawn" in text and "KID 0.03" in text
+
+
+def test_run_page_shows_the_closest_pairs_in_words_the_checkpoint_curve_and_the_parent_run(site):
+    text = (site / "run-run-b.html").read_text()
+    assert (site / "run-run-b" / "closest-pairs.png").is_file() and 'src="run-run-b/closest-pairs.png"' in text
+    assert "Top row: the 4 samples closest to a training image" in text
+    assert "25% of the samples are near copies" in text and "score 2% against each other" in text
+    assert "the generator copies training images" in text
+    curve = text.split("Quality over the checkpoints", 1)[1]
+    assert "precision (eval" in curve and "recall (eval" in curve and "KID (eval" in curve
+    assert "lowest KID at step-000000005, KID 0.02" in curve and "kid_std" not in curve.split("<details", 1)[0]
+    assert "fine-tuned from /runs/&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp; (step-000000300)" in text
+    assert "fine-tuned from" in (site / "index.html").read_text()  # in its side-by-side column
+    plain = (site / "run-run.html").read_text()
+    assert "fine-tuned" not in plain and "closest-pairs" not in plain and "over the checkpoints" not in plain
+
+
+def test_closest_pairs_caption_says_no_copying_at_the_baseline():
+    from artengine.gallery.words import closest_pairs_caption
+
+    text = closest_pairs_caption({"near_copy_share": 0.03, "near_copy_share_real": 0.02}, 8)
+    assert "the 8 samples" in text and "3% of the samples" in text and "no sign of copying" in text
 
 
 def test_transparent_grids_are_shown_on_a_checkerboard_and_opaque_ones_are_not(site):
