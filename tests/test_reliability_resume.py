@@ -25,7 +25,7 @@ def run_copy(tiny_run, tmp_path):
 def _refused(result, *needles: str) -> str:
     err = result.stderr
     assert result.returncode != 0, result.stdout + err
-    assert "Traceback" not in err and err.startswith("Error: "), err
+    assert "Traceback" not in err and ("\n" + err).count("\nError: ") == 1, err
     for needle in needles:
         assert needle in err, err
     return err
