@@ -9,7 +9,7 @@ from .html import esc
 
 #: bookkeeping numbers that are not curves
 SKIP = {"step", "epoch", "time", "elapsed", "wall", "images", "kimg", "timestamp", "samples", "num_modes",
-        "eval_seconds", "classifier_heldout_accuracy", "classifier_confidence_real", "diversity_real", "kid_std"}
+        "eval_seconds", "classifier_heldout_accuracy", "classifier_confidence_real", "diversity_real", "kid_std", "kl_real"}
 #: readable names for the series artengine's trainers and evaluations log
 LABELS = {"loss_g": "generator loss", "loss_d": "discriminator loss", "aug_p": "augmentation probability p",
           "kid": "KID (eval, lower is better)", "kl": "KL of the class mix (eval, lower is better)",
