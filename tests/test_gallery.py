@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -219,6 +220,17 @@ def test_pages_in_chromium_load_every_image_without_console_errors_and_the_light
                    "r.dispatchEvent(new Event('input'))")
         assert browser.js("document.querySelector('.compare').style.getPropertyValue('--pos')") == "20%"
         assert browser.errors == [], browser.errors
+
+
+def test_a_run_given_as_a_relative_path_keeps_its_grids_and_eval_pictures(site, tmp_path, monkeypatch):
+    from artengine.gallery import build_gallery
+
+    monkeypatch.chdir(site.parent)
+    warnings: list[str] = []
+    build_gallery([Path("run-b")], tmp_path / "g", warn=warnings.append)
+    assert warnings == []
+    assert len(list((tmp_path / "g" / "run-run-b").glob("step-*.png"))) == 3
+    assert (tmp_path / "g" / "run-run-b" / "closest-pairs.png").is_file()
 
 
 def test_builds_into_a_folder_with_a_readme_and_rebuilds_in_place(site, tmp_path):

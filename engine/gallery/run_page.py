@@ -100,7 +100,8 @@ def _sample_grids(b: Builder, run_dir: Path, folder: Path, slug: str) -> tuple[l
         found = [found[i] for i in sorted(pick)]
     frames, steps = [], []
     for step, path in found:
-        rel = b.copy_image(run_dir, str(path), f"{slug}/step-{step:09d}", what=f"sample grid {path.name}")
+        rel = b.copy_image(run_dir, str(path.absolute()), f"{slug}/step-{step:09d}",  # RUN may be relative
+                           what=f"sample grid {path.name}")
         if rel:
             frames.append(rel)
             steps.append(step)
