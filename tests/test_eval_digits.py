@@ -10,6 +10,7 @@ import torch
 from artengine.evaluation import evaluate_generator, real_sampler
 from artengine.evaluation.evaluate import build_dataset
 from artengine.evaluation.metrics import frechet_distance, kl_to_uniform, mean_pairwise_distance
+from artengine.gallery.words import describe_eval
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +23,8 @@ def test_real_digits_score_all_modes_with_low_kl(digits):
                                 real=digits)
     assert result["modes_covered"] == 10 and result["num_modes"] == 10
     assert result["kl"] < 0.02
+    assert 0 <= result["kl_real"] < 0.02 and abs(result["kl"] - result["kl_real"]) < 0.01  # real vs real
+    assert describe_eval(result)[1].startswith(f"KL {result['kl']:.2g}, close to real data's")
     assert result["classifier_heldout_accuracy"] > 0.9
     assert abs(result["classifier_confidence"] - result["classifier_confidence_real"]) < 0.05
     assert result["fid_classifier"] < 5.0
@@ -35,6 +38,7 @@ def test_collapsed_generator_is_flagged(digits):
                                 channels=1, real=digits)
     assert result["modes_covered"] == 1
     assert result["kl"] == pytest.approx(np.log(10), abs=1e-4)
+    assert result["kl_real"] < 0.05 and "above real data's" in describe_eval(result)[1]
     assert result["diversity"] < 1e-3 and result["collapse_warning"] is True
 
 

@@ -67,6 +67,12 @@ def test_init_from_loads_g_d_and_ema_and_freeze_d_keeps_the_first_blocks(parent,
     meta = json.loads((tmp_path / "child2/checkpoints/step-000000003.json").read_text())
     assert meta["trainer"]["init_from"] == {"run": str(parent), "step": 3}
 
+    from artengine.gallery import build_gallery  # the gallery names the parent and its checkpoint
+
+    build_gallery([tmp_path / "child2"], tmp_path / "site", warn=lambda text: None)
+    page = (tmp_path / "site" / "run-child2.html").read_text()
+    assert f"fine-tuned from {parent} (its checkpoint at step 3)" in page
+
 
 def test_an_incompatible_parent_is_one_message_naming_the_settings(parent, tmp_path):
     data = grey_folder(tmp_path / "mine")

@@ -24,7 +24,7 @@ from artengine.errors import ArtengineError
 from .helpers_onnx import output_of_shape
 from .helpers_runs import TINY, folder_hash, invoke
 
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 SET_KEYS = ["trainer.lr_g", "trainer.lr_d", "trainer.beta1", "steps", "minutes", "epochs", "image_size",
             "batch_size", "seed", "generator.width", "discriminator.width", "loss", "dataset.in_memory",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,11 +51,32 @@ def site(tmp_path_factory):
     # A second run beside the first (same files, plus the augmentation p and KID series H6's trainer logs).
     other = root / "run-b"
     shutil.copytree(run, other, ignore=shutil.ignore_patterns("*.onnx", "eval.json"))
+    for grid in (other / "samples").glob("*.png"):  # run-b's grids are transparent sprites (RGBA)
+        with Image.open(grid) as img:
+            rgba = np.asarray(img.convert("RGBA")).copy()
+        rgba[: rgba.shape[0] // 2, :, 3] = 0
+        Image.fromarray(rgba).save(grid)
     with open(other / "metrics.jsonl", "a") as fh:
         for step, (p, kid) in enumerate([(0.0, 0.09), (0.2, 0.05), (0.35, 0.03)], start=4):
             fh.write(json.dumps({"step": step, "loss_g": 1.0, "loss_d": 1.0, "aug_p": p}) + "\n")
             fh.write(json.dumps({"step": step, "event": "eval", "kid": kid, "modes_covered": 10, "num_modes": 10,
                                  "kl": 0.04, "samples": 5000, "dataset": "digits"}) + "\n")
+    # run-b was fine-tuned from another run, and `artengine eval` (--all-checkpoints) measured it.
+    config = json.loads((other / "config.json").read_text())
+    config["trainer"]["init_from"] = f"/runs/{HOSTILE}:step-000000300"
+    (other / "config.json").write_text(json.dumps(config))
+    (other / "eval").mkdir()
+    Image.fromarray(rng.integers(0, 255, (34, 70, 3), dtype=np.uint8)).save(other / "eval" / "closest-pairs.png")
+    (other / "eval.json").write_text(json.dumps({
+        "dataset": "digits", "step": 6, "modes_covered": 10, "num_modes": 10, "kl": 0.04, "kid": 0.03,
+        "samples": 5000, "near_copy_share": 0.25, "near_copy_share_real": 0.02, "memorization_warning": True,
+        "closest_pairs": [{"sample": i, "train": i, "ratio": 0.1} for i in range(4)],
+        "closest_pairs_png": str(other / "eval" / "closest-pairs.png")}))
+    (other / "eval" / "curve.json").write_text(json.dumps({
+        "feature_space": "VGG16 conv5 (64 px)", "best": {"checkpoint": "step-000000005", "step": 5, "kid": 0.02},
+        "points": [{"checkpoint": f"step-00000000{s}", "step": s, "kid": k, "kid_std": 0.01, "precision": p,
+                    "recall": r, "near_copy_share": 0.1} for s, k, p, r in [(4, 0.05, 0.5, 0.2), (5, 0.02, 0.7, 0.4),
+                                                                            (6, 0.03, 0.6, 0.5)]]}))
     out = root / "site"
     res = runner.invoke(get_cli(), ["gallery", "build", str(run), str(other), str(run / "model.onnx"),
                                     str(style / "out.png"),
@@ -92,6 +114,45 @@ def test_augmentation_p_and_kid_are_plotted_and_kid_is_said_in_words(site):
     text = (site / "run-run-b.html").read_text()
     assert "augmentation probability p" in text and "KID (eval" in text
     assert "all 10 digits drawn" in text and "KID 0.03" in text
+
+
+def test_run_page_shows_the_closest_pairs_in_words_the_checkpoint_curve_and_the_parent_run(site):
+    text = (site / "run-run-b.html").read_text()
+    assert (site / "run-run-b" / "closest-pairs.png").is_file() and 'src="run-run-b/closest-pairs.png"' in text
+    assert "Top row: the 4 samples closest to a training image" in text
+    assert "25% of the samples are near copies" in text and "score 2% against each other" in text
+    assert "the generator copies training images" in text
+    curve = text.split("Quality over the checkpoints", 1)[1]
+    assert "precision (eval" in curve and "recall (eval" in curve and "KID (eval" in curve
+    assert "lowest KID at step-000000005, KID 0.02" in curve and "kid_std" not in curve.split("<details", 1)[0]
+    assert "fine-tuned from /runs/&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp; (step-000000300)" in text
+    assert "fine-tuned from" in (site / "index.html").read_text()  # in its side-by-side column
+    plain = (site / "run-run.html").read_text()
+    assert "fine-tuned" not in plain and "closest-pairs" not in plain and "over the checkpoints" not in plain
+
+
+def test_closest_pairs_caption_says_no_copying_at_the_baseline():
+    from artengine.gallery.words import closest_pairs_caption
+
+    text = closest_pairs_caption({"near_copy_share": 0.03, "near_copy_share_real": 0.02}, 8)
+    assert "the 8 samples" in text and "3% of the samples" in text and "no sign of copying" in text
+
+
+def test_transparent_grids_are_shown_on_a_checkerboard_and_opaque_ones_are_not(site):
+    def alpha_imgs(text):
+        found = re.findall(r'<img src="([^"]+)"[^>]*?class="([^"]*)"', text)
+        return [src for src, cls in found if "alpha" in cls.split()]
+
+    rgba_page = (site / "run-run-b.html").read_text()
+    assert any("step-" in src for src in alpha_imgs(rgba_page))  # the timeline
+    assert any("training.gif" in src for src in alpha_imgs(rgba_page))
+    with Image.open(site / "run-run-b" / "training.gif") as gif:
+        assert "transparency" in gif.info  # the animation keeps the holes
+    index = (site / "index.html").read_text()
+    assert any(src.startswith("run-run-b/") for src in alpha_imgs(index))  # its front-page tile and column
+    assert not any(src.startswith("run-run/") for src in alpha_imgs(index))  # the opaque run stays as it was
+    css = (site / "assets" / "gallery.css").read_text()
+    assert "img.alpha" in css and "#lightbox img.alpha" in css
 
 
 def test_front_page_shows_the_work_first_and_runs_side_by_side(site):
@@ -149,11 +210,27 @@ def test_pages_in_chromium_load_every_image_without_console_errors_and_the_light
                            "r.dispatchEvent(new Event('input')); document.querySelector('.timeline img').src")
         assert first.endswith("step-000000001.png") or "step-0000000" in first
         assert browser.js("document.querySelector('.timeline .step').textContent") != "step 3"
+        browser.open((site / "run-run-b.html").resolve().as_uri())  # transparent grids: a checkerboard
+        checker = "getComputedStyle(document.querySelector('%s')).backgroundImage"
+        assert "conic-gradient" in browser.js(checker % ".timeline img")
+        browser.js("document.querySelector('.timeline img').click()")
+        assert "conic-gradient" in browser.js(checker % "#lightbox img")
         browser.open((site / "style-out.html").resolve().as_uri())
         browser.js("var r = document.querySelector('.compare input'); r.value = 20; "
                    "r.dispatchEvent(new Event('input'))")
         assert browser.js("document.querySelector('.compare').style.getPropertyValue('--pos')") == "20%"
         assert browser.errors == [], browser.errors
+
+
+def test_a_run_given_as_a_relative_path_keeps_its_grids_and_eval_pictures(site, tmp_path, monkeypatch):
+    from artengine.gallery import build_gallery
+
+    monkeypatch.chdir(site.parent)
+    warnings: list[str] = []
+    build_gallery([Path("run-b")], tmp_path / "g", warn=warnings.append)
+    assert warnings == []
+    assert len(list((tmp_path / "g" / "run-run-b").glob("step-*.png"))) == 3
+    assert (tmp_path / "g" / "run-run-b" / "closest-pairs.png").is_file()
 
 
 def test_builds_into_a_folder_with_a_readme_and_rebuilds_in_place(site, tmp_path):

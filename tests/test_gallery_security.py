@@ -208,9 +208,13 @@ def test_a_run_sample_linking_outside_the_run_is_not_copied(tmp_path, outside):
                                                  "trainer": {"name": "gan"}, "dataset": {"name": "digits"}}))
     _png(run / "samples" / "step-000000002.png", seed=1)
     os.symlink(outside / "holiday.png", run / "samples" / "step-000000001.png")
+    (run / "eval").mkdir()  # eval.json naming a picture outside the run; a damaged checkpoint curve
+    (run / "eval.json").write_text(json.dumps({"kid": 0.1, "closest_pairs_png": str(outside / "holiday.png")}))
+    (run / "eval" / "curve.json").write_text("{ torn")
     out = tmp_path / "site"
     proc = run_cli("gallery", "build", str(run), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert (outside / "holiday.png").read_bytes() not in _site_bytes(out)
     assert "step-000000001.png" in proc.stderr and "outside" in proc.stderr
+    assert "closest pairs image" in proc.stderr and "KID 0.1" in (out / "run-run.html").read_text()
     assert (out / "run-run" / "step-000000002.png").is_file()

@@ -21,6 +21,7 @@ from .helpers_runs import start_training, wait_for
 
 STEPS = 12
 RUN_ARGS = ["--steps", str(STEPS), "--set", "checkpoint_every=3", "--set", "sample_every=0"]
+SLOW_WRITES = {"ARTENGINE_FAULT_SLEEP_IN_WRITE": "0.3"}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_sigkill_inside_a_checkpoint_write_then_sigterm_resume_bit_identical(tmp
     run = tmp_path / "run"
     _kill_inside_a_checkpoint_write(run, {"ARTENGINE_FAULT_SLEEP_IN_WRITE": "0.4"})
     # SIGTERM, as schedulers and `docker stop` send it: a checkpoint is saved, the exit code says so
-    proc = _restart(run)
+    proc = _restart(run, env=SLOW_WRITES)  # slow writes: the run cannot finish between two polls
     wait_for(lambda: (run / "metrics.jsonl").is_file() and len((run / "metrics.jsonl").read_text().splitlines()) >= 7,
              proc=proc, timeout=240)
     proc.send_signal(signal.SIGTERM)
@@ -109,14 +110,39 @@ def test_ten_random_sigkills_then_resume_bit_identical(tmp_path, reference):
     _finish_and_check(run, reference)
 
 
+def _logged(run: Path) -> int:
+    return len((run / "metrics.jsonl").read_text().splitlines()) if (run / "metrics.jsonl").is_file() else 0
+
+
 @pytest.mark.slow
 def test_repeated_sigterm_resume_bit_identical(tmp_path, reference):
     run = tmp_path / "run"
-    for target in (2, 5, 8, 10):
-        proc = _restart(run)
-        wait_for(lambda t=target: (run / "metrics.jsonl").is_file()
-                 and len((run / "metrics.jsonl").read_text().splitlines()) >= t, proc=proc, timeout=240)
+    for _ in range(3):
+        before = _logged(run)
+        proc = _restart(run, env=SLOW_WRITES)
+        wait_for(lambda b=before: _logged(run) >= b + 2, proc=proc, timeout=240)  # this process is in its loop
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=120)
-        assert proc.returncode == 128 + signal.SIGTERM
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
     _finish_and_check(run, reference)
+
+
+@pytest.mark.slow
+def test_sigterm_during_export_writes_nothing_and_leaves_no_temp_files(tiny_run, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    out = tmp_path / "models" / "m.onnx"
+    env = {**os.environ, "TMPDIR": str(scratch), "ARTENGINE_FAULT_SLEEP_IN_WRITE": "30"}
+    proc = subprocess.Popen([sys.executable, "-m", "artengine", "export", str(tiny_run), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    wait_for(lambda: out.parent.is_dir() and any(out.parent.glob(".m.onnx.*.tmp")), proc=proc, timeout=240)
+    proc.send_signal(signal.SIGTERM)  # inside the final write of the verified model
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "export stopped by SIGTERM" in err and "Traceback" not in err
+    assert not out.exists() and not list(out.parent.iterdir())  # neither the model nor its temp file
+    assert not list(scratch.glob("artengine-*"))  # the exporter's temp folders are gone too

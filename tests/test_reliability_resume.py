@@ -25,7 +25,7 @@ def run_copy(tiny_run, tmp_path):
 def _refused(result, *needles: str) -> str:
     err = result.stderr
     assert result.returncode != 0, result.stdout + err
-    assert "Traceback" not in err and err.startswith("Error: "), err
+    assert "Traceback" not in err and ("\n" + err).count("\nError: ") == 1, err
     for needle in needles:
         assert needle in err, err
     return err
@@ -110,3 +110,14 @@ def test_folder_run_resumes_from_another_working_directory(image_folder, tmp_pat
     monkeypatch.chdir(tmp_path)
     resumed = invoke("train", "dcgan", "--steps", "3", "--resume", *args)
     assert resumed.returncode == 0, resumed.stderr
+
+
+def test_resume_data_points_a_folder_run_at_its_moved_folder(image_folder, tmp_path):
+    args = ["--image-size", "8", "--batch-size", "4", "--set", "generator.width=8", "--set", "discriminator.width=8",
+            "--quiet", "--out", str(tmp_path / "run")]
+    assert invoke("train", "dcgan", "--data", str(image_folder), "--steps", "2", *args).returncode == 0
+    moved = image_folder.rename(tmp_path / "moved-images")
+    resumed = invoke("train", "dcgan", "--steps", "3", "--resume", "--data", str(moved), *args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"reads the run's images from {moved}" in resumed.stderr
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["dataset"]["path"] == str(moved)

@@ -26,7 +26,7 @@ def _refused(proc, *needles: str) -> str:
     err = proc.stderr
     assert proc.returncode != 0, proc.stdout + err
     assert "Traceback" not in err, err
-    assert err.startswith("Error: "), err
+    assert ("\n" + err).count("\nError: ") == 1, err  # one error line (after any info lines)
     for needle in needles:
         assert needle in err, err
     return err

@@ -4,6 +4,7 @@ that says so, and renders PNGs with real alpha; the emoji as transparent sprites
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import onnx
@@ -57,6 +58,11 @@ def test_rgba_folder_trains_exports_and_renders_with_real_alpha(tmp_path):
     assert alpha.min() < 255  # real transparency, not an opaque alpha channel
     webp = next(out.glob("*.webp"))
     assert Image.open(webp).mode == "RGBA"
+
+    site = tmp_path / "gallery"  # the gallery shows the transparent samples on a checkerboard
+    run_cli("gallery", "build", str(model), "--out", str(site), "--n", "4", "--interpolate", "0", check=True)
+    page = (site / "model-sprites.html").read_text()
+    assert re.search(r'<img src="model-sprites/[^"]+\.png"[^>]*class="px alpha"', page), page
 
 
 def test_forcing_three_channels_flattens_and_the_emoji_become_transparent_sprites():

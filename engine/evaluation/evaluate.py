@@ -23,7 +23,7 @@ from ..datasets.base import ImageDataset
 from ..errors import ArtengineError
 from ..rundir import RunDir
 from . import classifier as clf
-from .metrics import frechet_distance, kl_to_uniform, mean_pairwise_distance, mode_histogram
+from .metrics import frechet_distance, kl_to_uniform, mean_pairwise_distance, mode_histogram, resampled_kl
 from .quality import FeatureOptions, feature_metrics
 
 SampleFn = Callable[[int], torch.Tensor]  # n -> images [n, C, H, W] float in [0, 1]
@@ -128,11 +128,12 @@ def evaluate_generator(sample_fn: SampleFn, dataset_name: str, *, samples: int =
     if model is not None and real_images is not None:
         counts = mode_histogram(torch.cat(modes), num_modes)
         real_x = real_images[:10000].float().div(255.0)
-        _, real_conf, real_feats = _digit_modes(model, real_x, stacked)
+        real_modes, real_conf, real_feats = _digit_modes(model, real_x, stacked)
         result.update({
             "modes_covered": int((counts > 0).sum()),
             "num_modes": num_modes,
             "kl": round(kl_to_uniform(counts), 5),
+            "kl_real": round(resampled_kl(real_modes, num_modes, int(counts.sum())), 5),
             "fid_classifier": round(frechet_distance(torch.cat(feats), real_feats), 4),
             "classifier_confidence": round(float(torch.cat(confs).mean()), 4),
             "classifier_confidence_real": round(float(real_conf.mean()), 4),

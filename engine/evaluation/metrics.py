@@ -19,6 +19,14 @@ def kl_to_uniform(counts: np.ndarray) -> float:
     return float(np.sum(p[nz] * np.log(p[nz] * len(counts))))
 
 
+def resampled_kl(modes: torch.Tensor, num_modes: int, n: int, seed: int = 0) -> float:
+    """:func:`kl_to_uniform` of ``n`` draws (with replacement) from real images' modes: real data's
+    own score at the generator's sample count, so both carry the same finite-sample bias and the
+    classifier's mistakes on real images count against real data too."""
+    idx = torch.randint(0, modes.shape[0], (n,), generator=torch.Generator().manual_seed(seed))
+    return kl_to_uniform(mode_histogram(modes[idx], num_modes))
+
+
 def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     """Frechet distance between Gaussians fitted to two feature sets [N, D] (the FID formula)."""
     a64, b64 = a.double().cpu().numpy(), b.double().cpu().numpy()

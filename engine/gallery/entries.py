@@ -12,6 +12,7 @@ from typing import Any
 
 from .safety import UnsafeSourceError, checked_image
 from .site import StagedSite
+from .transparency import has_alpha
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Builder:
     def __init__(self, site: StagedSite, opts: Options):
         self.site = site
         self.opts = opts
+        self.transparent: set[str] = set()  # copied images with an alpha channel (shown on a checkerboard)
 
     def put(self, rel: str, data: bytes | str) -> str:
         path = self.site.path(rel)
@@ -65,7 +67,10 @@ class Builder:
         except UnsafeSourceError as exc:
             self.opts.warn(f"warning: {exc}")
             return None
-        return self.put(rel_stem + suffix, data)
+        rel = self.put(rel_stem + suffix, data)
+        if has_alpha(data):
+            self.transparent.add(rel)
+        return rel
 
 
 def flatten(obj: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

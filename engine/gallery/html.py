@@ -41,10 +41,11 @@ def image(src: str, alt: str, *, caption: str = "", pixelated: bool = True, widt
     return f'<img src="{esc(src)}" alt="{esc(alt)}" loading="eager"{attrs}>'
 
 
-def figure(src: str, caption: str, *, pixelated: bool = True, details: str = "", width: int | None = None) -> str:
+def figure(src: str, caption: str, *, pixelated: bool = True, details: str = "", width: int | None = None,
+           cls: str = "") -> str:
     """A captioned image that opens in the lightbox with ``details`` (seed, model, settings)."""
     full = f"{caption}\n{details}" if details else caption
-    return (f"<figure>{image(src, caption, caption=full, pixelated=pixelated, width=width)}"
+    return (f"<figure>{image(src, caption, caption=full, pixelated=pixelated, width=width, cls=cls)}"
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
@@ -56,12 +57,13 @@ def compare(before: str, after: str, *, before_label: str, after_label: str) -> 
             f'<input type="range" min="0" max="100" value="50" aria-label="before / after"></div>')
 
 
-def timeline(frames: list[str], steps: list[int], *, animation: str | None = None) -> str:
-    """The sample grids over training steps: a slider to scrub, a button to play."""
+def timeline(frames: list[str], steps: list[int], *, animation: str | None = None, cls: str = "") -> str:
+    """The sample grids over training steps: a slider to scrub, a button to play (``cls`` "alpha":
+    transparent grids, on a checkerboard)."""
     last = len(frames) - 1
     first = image(frames[last], f"samples at step {steps[last]}",
-                  caption=f"samples at step {steps[last]} (the same latents at every step)")
-    anim = (f'<figure>{image(animation, "training animation", caption="the samples over training")}'
+                  caption=f"samples at step {steps[last]} (the same latents at every step)", cls=cls)
+    anim = (f'<figure>{image(animation, "training animation", caption="the samples over training", cls=cls)}'
             f"<figcaption>the same latents over {len(frames)} sample grids</figcaption></figure>") if animation else ""
     return (f'<div class="hero"><div class="timeline" data-frames="{esc(json.dumps(frames))}" '
             f'data-steps="{esc(json.dumps(steps))}">{first}<div class="controls"><button type="button">play'

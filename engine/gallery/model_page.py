@@ -8,6 +8,7 @@ from pathlib import Path
 from . import html as h
 from .controls_section import control_sections
 from .entries import Builder, Entry, Work, json_or_none, safe_name
+from .transparency import alpha_class
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024
 
@@ -23,6 +24,7 @@ def model_section(b: Builder, path: Path, folder: str, owner: str) -> tuple[list
     parts: list[str] = []
     works: list[Work] = []
     settings = " · ".join(f"{k} {meta[k]}" for k in ("recipe", "dataset", "step", "image_size") if meta.get(k))
+    alpha = alpha_class(meta.get("color_mode") == "RGBA" or model.channels == 4)  # transparent outputs
     if model.kind == "generator":
         result = render(path, b.site.path(folder), n=opts.n, seed=opts.seed, interpolate=opts.interpolate,
                         frames=opts.frames, provider=opts.provider, formats=("gif",), singles=False)
@@ -31,15 +33,16 @@ def model_section(b: Builder, path: Path, folder: str, owner: str) -> tuple[list
         details = (f"model {path.name} · seed {opts.seed} · {opts.n} samples · {settings}\n"
                    f"regenerate: artengine render {path.name} --seed {opts.seed} --n {opts.n}")
         parts.append('<div class="hero">' + h.figure(grid, f"{opts.n} new samples, seed {opts.seed}",
-                                                     details=details))
-        works.append(Work(h.image(grid, f"{owner}: samples", caption=f"{owner}\n{details}"),
+                                                     details=details, cls=alpha))
+        works.append(Work(h.image(grid, f"{owner}: samples", caption=f"{owner}\n{details}", cls=alpha),
                           f"{opts.n} samples from the exported model, seed {opts.seed}"))
         for anim in result.animations:
             walk = f"{folder}/{anim}"
             about = (f"a latent walk through {opts.interpolate} seeds from {opts.seed}, {opts.frames} frames "
                      f"between each (spherical interpolation)")
-            parts.append(h.figure(walk, about, details=f"model {path.name} · {settings}"))
-            works.append(Work(h.image(walk, f"{owner}: latent walk", caption=f"{owner}\n{about}"), about))
+            parts.append(h.figure(walk, about, details=f"model {path.name} · {settings}", cls=alpha))
+            works.append(Work(h.image(walk, f"{owner}: latent walk", caption=f"{owner}\n{about}", cls=alpha),
+                              about))
         parts.append("</div>")
         shown, shown_works = control_sections(b, model, folder, owner)  # controls, style mixing, tiling
         parts += shown

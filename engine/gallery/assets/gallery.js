@@ -28,7 +28,7 @@
     if (!items.length) return;
     current = (i + items.length) % items.length;
     var el = items[current];
-    big.className = el.classList.contains('px') ? 'px' : '';
+    big.className = ['px', 'alpha'].filter(function (c) { return el.classList.contains(c); }).join(' ');
     big.onload = fit;
     big.src = el.getAttribute('data-full') || el.getAttribute('src');
     big.alt = el.getAttribute('alt') || '';
