@@ -391,7 +391,8 @@ def test_resolve_data_maps_names_torchvision_and_paths(tmp_path):
     assert resolve_data(registry, "stacked-mnist") == ("stacked-mnist", {})
     assert resolve_data(registry, "torchvision:CIFAR10") == ("torchvision", {"dataset": "CIFAR10"})
     assert resolve_data(registry, str(tmp_path)) == ("folder", {"path": str(tmp_path)})
-    assert resolve_data(registry, "./my-images") == ("folder", {"path": "my-images"})
+    # folder paths are stored absolute, so a run resumes from any working directory
+    assert resolve_data(registry, "./my-images") == ("folder", {"path": str(Path("my-images").resolve())})
     assert resolve_data(registry, "~/pics")[1]["path"] == str(Path("~/pics").expanduser())
     with pytest.raises(ConfigError, match="neither a dataset nor a folder"):
         resolve_data(registry, "stacked_mnist")
