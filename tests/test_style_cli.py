@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from click.testing import CliRunner
 from PIL import Image
 
@@ -21,6 +22,9 @@ def test_style_command_end_to_end(tmp_path):
     sidecar = json.loads(out.with_suffix(".json").read_text())
     assert sidecar["kind"] == "style-transfer" and sidecar["image"] == "astro.png"
     assert sidecar["content"]["name"] == "astronaut" and sidecar["content"]["license"] == "public domain"
+    assert sidecar["content"]["path"] == "astro_content.png"  # beside the result, for the gallery's slider
+    with Image.open(tmp_path / "astro_content.png") as photo:
+        assert photo.size == (64, 64)
     assert sidecar["styles"][0]["name"] == "starry-night" and sidecar["styles"][0]["weight"] == 1.0
     assert "opencv" in sidecar["styles"][0]["source"]
     assert sidecar["settings"]["steps"] == 3 and sidecar["settings"]["seed"] == 3
@@ -46,3 +50,22 @@ def test_style_command_clear_errors(tmp_path):
                                        "--style-blend", "1"])
     assert result.exit_code != 0 and "1 weights for 2 style images" in result.output
     assert not (tmp_path / "o.png").exists()
+
+
+def test_a_users_own_photo_gets_the_galleries_before_after_slider(tmp_path):
+    """The content photo lives elsewhere on disk; the gallery only copies files inside the result's
+    folder, so `artengine style` writes the photo it used beside the result."""
+    photos, results = tmp_path / "photos", tmp_path / "results"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(photos / "mine.jpg")
+    out = results / "mine-scream.png"
+    runner = CliRunner()
+    result = runner.invoke(get_cli(), ["style", str(photos / "mine.jpg"), "scream", "--size", "48", "--steps", "2",
+                                       "--no-animation", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(get_cli(), ["gallery", "build", str(out.with_suffix(".json")),
+                                       "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    page = next((tmp_path / "site").glob("style-*.html")).read_text()
+    assert 'class="compare"' in page

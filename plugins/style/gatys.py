@@ -305,6 +305,20 @@ def stylize(job: StyleJob, registry: Registry,
                                 "per_step_s": round(optimize_s / max(1, len(history)), 4)})
 
 
+def _save_content_beside(out: Path, content_path: str, width: int, height: int) -> str:
+    """The content photo at the result's size, as OUT_content.png beside the result: the gallery's
+    before/after slider then reads a file inside the result's own folder (it refuses paths outside it)."""
+    from PIL import Image
+
+    from artengine import atomic
+
+    name = f"{out.stem}_content.png"
+    with Image.open(content_path) as photo:
+        photo = photo.convert("RGB").resize((int(width), int(height)), Image.Resampling.LANCZOS)
+        atomic.write_with(out.with_name(name), lambda fh: photo.save(fh, format="PNG"))
+    return name
+
+
 def save_outputs(result: StyleResult, out: Path, job: StyleJob, *, write_animation: bool = True) -> dict:
     """Write OUT.png, snapshots, OUT.gif and the OUT.json sidecar (all atomic); returns the sidecar."""
     import datetime
@@ -345,7 +359,9 @@ def save_outputs(result: StyleResult, out: Path, job: StyleJob, *, write_animati
         "width": int(result.image.shape[-1]),
         "height": int(result.image.shape[-2]),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "content": job.content.describe(),
+        "content": {**job.content.describe(), "original": job.content.path,
+                    "path": _save_content_beside(out, job.content.path, result.image.shape[-1],
+                                                 result.image.shape[-2])},
         "styles": styles,
         "settings": {
             "size": job.size, "steps": job.steps, "init": job.init, "optimizer": job.optimizer,
