@@ -191,6 +191,9 @@ def train_command(ctx: click.Context, recipe: str, config_file: str | None, set_
                    f"{', compiled steps' if st.compile else ''} -> {st.out}", err=True)
         click.echo(f"data: {trainer.ctx.dataset.info.description}", err=True)
     trainer.fit()
+    from ..training import distributed
+
+    distributed.leave()
     if trainer.stop_reason == "interrupted":  # fit saved a checkpoint; the command still did not finish
         stop = trainer.stop
         saved = "the last checkpoint is kept" if stop.forced else f"step {trainer.step} is saved"

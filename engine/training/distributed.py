@@ -35,3 +35,15 @@ def init_if_launched(device_type: str) -> bool:
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
     return True
+
+
+def leave() -> None:
+    """Wait for every rank, then leave the process group. Without it a rank that finishes first exits
+    while rank 0 still writes the final checkpoint, and gloo's threads abort that rank (SIGABRT)."""
+    if world_size() <= 1:
+        return
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
