@@ -15,7 +15,6 @@ The target: the streaming render's peak at the largest N within 1.5x of its peak
 from __future__ import annotations
 
 import argparse
-import platform
 import subprocess
 import sys
 import tempfile
@@ -40,16 +39,6 @@ for i, img in enumerate(pixels):
     save_png(out / "images" / f"seed0-{i:04d}.png", img)
 print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
 """
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def peak_mib(script: str, model: Path, out: Path, n: int) -> float:
@@ -84,6 +73,8 @@ def main() -> None:
     counts = [int(c) for c in args.counts.split(",")]
 
     import torch
+
+    from artengine.machine import cpu_model
 
     print(f"CPU: {cpu_model()}; torch CPU capability: {torch.backends.cpu.get_cpu_capability()}")
     tmp = Path(tempfile.mkdtemp(prefix="bench-render-memory-"))
