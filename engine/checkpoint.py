@@ -216,6 +216,18 @@ def load_error_reason(exc: BaseException) -> str:
     return (lines[0] if lines else type(exc).__name__)[:200]
 
 
+def read_weights_file(path: Path) -> Any:
+    """What a local weights file holds: a .safetensors file's tensors, or a .pth loaded with
+    ``weights_only`` (never its pickled code). Raises ``ValueError`` with :func:`load_error_reason`'s
+    one-line reason, so each caller can name the file and what it expected in its own error."""
+    try:
+        if path.suffix == ".safetensors":
+            return load_file(str(path))
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch.load and safetensors raise many kinds
+        raise ValueError(load_error_reason(exc)) from None
+
+
 def module_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
     """A module's state dict under ``prefix.``, for one safetensors file holding many modules."""
     return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from ..checkpoint import load_error_reason
+from ..checkpoint import read_weights_file
 from ..errors import ArtengineError
 from .features import resize, to_rgb
 
@@ -42,13 +42,9 @@ def cached_weights() -> Path | None:
 
 def _read(path: Path) -> dict[str, torch.Tensor]:
     try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            return load_file(str(path))
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch.load and safetensors raise many kinds
-        raise InceptionWeightsError(f"cannot read Inception weights {str(path)!r}: {load_error_reason(exc)}",
+        state = read_weights_file(path)
+    except ValueError as exc:
+        raise InceptionWeightsError(f"cannot read Inception weights {str(path)!r}: {exc}",
                                     hint="pass a .pth or .safetensors Inception-v3 state dict") from None
     if not isinstance(state, dict):
         raise InceptionWeightsError(f"{str(path)!r} does not hold a state dict")

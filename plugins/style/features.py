@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from artengine.checkpoint import load_error_reason
+from artengine.checkpoint import read_weights_file
 from artengine.errors import ArtengineError
 
 BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
@@ -145,13 +145,9 @@ def torchvision_weights_cached(arch: str) -> bool:
 
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            return load_file(str(path))
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch.load and safetensors raise many kinds
-        raise FeatureWeightsError(f"cannot read weights file {str(path)!r}: {load_error_reason(exc)}",
+        state = read_weights_file(path)
+    except ValueError as exc:
+        raise FeatureWeightsError(f"cannot read weights file {str(path)!r}: {exc}",
                                   hint="pass a torchvision state dict (.pth) or a .safetensors file") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
