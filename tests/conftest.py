@@ -64,6 +64,16 @@ def tiny_run(tmp_path_factory):
     return out
 
 
+@pytest.fixture
+def run_copy(tiny_run, tmp_path):
+    """A private copy of :func:`tiny_run` that a test may damage."""
+    import shutil
+
+    dest = tmp_path / "run"
+    shutil.copytree(tiny_run, dest)
+    return dest
+
+
 def _mount_tmpfs(path: Path, options: str) -> bool:
     import os
     import subprocess

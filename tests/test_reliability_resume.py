@@ -8,18 +8,10 @@ no half-made run folder; messages name what the user typed.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from .helpers_runs import TINY, folder_hash, invoke
-
-
-@pytest.fixture
-def run_copy(tiny_run, tmp_path):
-    dest = tmp_path / "run"
-    shutil.copytree(tiny_run, dest)
-    return dest
 
 
 def _refused(result, *needles: str) -> str:

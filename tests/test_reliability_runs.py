@@ -15,13 +15,6 @@ import pytest
 from .helpers_runs import TINY, folder_hash, invoke, start_training, wait_for
 
 
-@pytest.fixture
-def run_copy(tiny_run, tmp_path):
-    dest = tmp_path / "run"
-    shutil.copytree(tiny_run, dest)
-    return dest
-
-
 def _refused(proc, *needles: str) -> str:
     err = proc.stderr
     assert proc.returncode != 0, proc.stdout + err
