@@ -22,6 +22,9 @@ from pathlib import Path
 
 from artengine.hookspecs import hookimpl
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import machine_info  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -180,8 +183,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results/progan"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    print(machine_info.line(), flush=True)
     result = coverage(args) if args.what == "coverage" else memory(args)
     path = args.out / f"{args.what}.json"
+    result = {"machine": machine_info.describe(), **result}
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwritten: {path}")
 

@@ -234,6 +234,21 @@ def test_fast_style_run_exports_with_dynamic_height_and_width(tmp_path):
         assert np.abs(model.stylize(x) - want).max() <= 1e-4
 
 
+def test_no_ema_is_a_clear_error_for_a_trainer_without_a_raw_network(tmp_path):
+    """``export --no-ema`` asks for a capability (``exports_raw``), not a signature: a fast-style run has no
+    raw network beside an EMA copy, so the command fails with one message and writes nothing."""
+    runner = CliRunner()
+    run = tmp_path / "run"
+    res = runner.invoke(get_cli(), ["train", "fast-style", "--style", "starry-night", "--data", "shapes",
+                                    "--image-size", "16", "--steps", "1", "--batch-size", "1", "--out", str(run),
+                                    "--quiet"])
+    assert res.exit_code == 0, res.output
+    raw = tmp_path / "raw.onnx"
+    res = runner.invoke(get_cli(), ["export", str(run), "--out", str(raw), "--no-ema"])
+    assert res.exit_code != 0 and "keeps no separate EMA generator" in res.output, res.output
+    assert "Traceback" not in res.output and not raw.exists()
+
+
 def test_int8_rewrite_is_exact_and_recorded(tiny, tmp_path):
     """Batch-norm folding and the phase-conv form of ConvTranspose(4, 2, 1) change no output."""
     from artengine.plugins.onnx_export.rewrite import PhaseConvTranspose, for_int8

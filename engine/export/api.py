@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import shutil
@@ -18,8 +17,7 @@ def trainer_model(trainer: Any, *, ema: bool = True) -> tuple[Any, dict[str, Any
     """``trainer.export_model()``; ``ema=False`` asks for the raw generator where the trainer offers it."""
     if ema:
         return trainer.export_model()
-    params = inspect.signature(trainer.export_model).parameters
-    if "ema" not in params:
+    if not getattr(trainer, "exports_raw", False):
         raise ExportError(f"trainer {type(trainer).__name__} keeps no separate EMA generator",
                           hint="export without --no-ema")
     return trainer.export_model(ema=False)

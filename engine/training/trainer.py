@@ -45,6 +45,9 @@ class Trainer(abc.ABC):
     #: what :meth:`export_model` hands out: ``"generator"`` (latents -> images, what eval measures),
     #: ``"image-to-image"``, or None when this trainer has nothing to export
     model_kind: str | None = None
+    #: True when the trainer keeps a raw network beside the one it exports by default (a GAN's
+    #: generator beside its EMA copy): ``export_model(ema=False)`` hands that out (``export --no-ema``)
+    exports_raw: bool = False
 
     def __init__(self, cfg: Any, ctx: TrainContext):
         self.cfg = cfg  # this trainer's own typed settings (the run config's trainer section)
@@ -88,9 +91,9 @@ class Trainer(abc.ABC):
         """Write a sample grid for the current step into ``samples/``; return its path."""
         return None
 
-    def export_model(self) -> tuple[torch.nn.Module, dict[str, Any]] | None:
+    def export_model(self, ema: bool = True) -> tuple[torch.nn.Module, dict[str, Any]] | None:
         """The network to export and its contract metadata (see artengine.export), or None when
-        :attr:`model_kind` is None."""
+        :attr:`model_kind` is None. ``ema=False`` matters only where :attr:`exports_raw` is true."""
         return None
 
     # -- helpers for subclasses --------------------------------------------

@@ -81,6 +81,7 @@ class GanTrainer(Trainer):
     PacGAN, EMA and mixed precision."""
 
     model_kind = "generator"
+    exports_raw = True  # the raw generator beside its EMA copy
     #: DDP must look for parameters a step did not use (true for networks that grow)
     ddp_find_unused = False
 

@@ -108,7 +108,7 @@ class FastStyleTrainer(Trainer):
                          self.run.samples_dir / f"{ckpt.checkpoint_name(self.step)}.png",
                          value_range=(0.0, 1.0), nrow=self.fixed.shape[0])
 
-    def export_model(self) -> tuple[nn.Module, dict[str, Any]]:
+    def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:
         module = StyleExport(copy.deepcopy(self.net).float().eval()).cpu()
         settings = {k: v for k, v in to_dict(self.cfg).items() if k != "style"}
         meta = {
