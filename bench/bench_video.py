@@ -56,8 +56,7 @@ def export_style(path: Path, width: int) -> Path:
     import torch
 
     from artengine.export.api import export_module
-    from artengine.plugins.style.fast_trainer import StyleExport
-    from artengine.plugins.style.transformer import TransformerNet
+    from artengine.plugins.style.transformer import StyleExport, TransformerNet
 
     torch.manual_seed(0)
     meta = {"kind": "image-to-image", "style": "bench", "image_size": 256, "channels": 3, "recipe": "fast-style",

@@ -11,8 +11,7 @@ import torch
 from click.testing import CliRunner
 
 from artengine.cli import get_cli
-from artengine.plugins.style.fast_trainer import StyleExport
-from artengine.plugins.style.transformer import TransformerNet
+from artengine.plugins.style.transformer import StyleExport, TransformerNet
 
 
 def test_transformer_keeps_any_size():

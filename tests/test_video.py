@@ -25,8 +25,7 @@ def style_model(tmp_path_factory) -> Path:
     import torch
 
     from artengine.export.api import export_module
-    from artengine.plugins.style.fast_trainer import StyleExport
-    from artengine.plugins.style.transformer import TransformerNet
+    from artengine.plugins.style.transformer import StyleExport, TransformerNet
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("style-model") / "style.onnx"

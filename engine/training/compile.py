@@ -75,3 +75,23 @@ def probe(step: Callable[[], torch.Tensor], steps: list[CompiledStep], modules: 
                     v.copy_(buffers[k])
                 for p in m.parameters():
                     p.grad = None
+
+
+def compile_pair(G: nn.Module, D: nn.Module, one_pass: Callable[[Any, Any], torch.Tensor], modules: list[nn.Module],
+                 *, double_backward: bool = False, world_size: int = 1, rank: int = 0) -> tuple[Any, Any]:
+    """``--compile`` for a two-network (GAN) step: returns the (G, D) the step should call, compiled where
+    the compiler works. D stays eager when its penalties differentiate twice (R1, gradient penalty),
+    both stay eager under torchrun; ``one_pass(G, D)`` (a forward returning a scalar) is probed once."""
+    say = _say if rank == 0 else (lambda message: None)
+    if world_size > 1:
+        say("compile: off under torchrun (DDP + torch.compile is not measured here); training eager")
+        return G, D
+    steps = [CompiledStep(G, "G", notify=say)]
+    G = steps[0]
+    if double_backward:
+        say("compile: D runs eager (R1 and gradient penalties differentiate twice, which compiled graphs cannot)")
+    else:
+        steps.append(CompiledStep(D, "D", notify=say))
+        D = steps[-1]
+    probe(lambda: one_pass(G, D), steps, modules)
+    return G, D

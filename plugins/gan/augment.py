@@ -24,6 +24,8 @@ import torch.nn.functional as F
 
 from artengine.errors import ConfigError
 
+from .ada import AdaController, AdaSettings
+from .config import AUGMENT_AUTO_BELOW
 from .config import DEFAULT_AUGMENT_POLICY as DEFAULT_POLICY
 
 Op = Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
@@ -196,3 +198,25 @@ class Augment:
 
     def describe(self) -> dict:
         return {"policy": self.policy, "ops": list(self.ops), "p": self.p}
+
+
+def choose_augmentation(cfg, dataset_size: int, device: torch.device) -> tuple[Augment | None, AdaController | None,
+                                                                            str]:
+    """What the GAN trainer's ``augment`` setting means for a dataset of ``dataset_size`` images:
+    (the augmentation, its adaptive-p controller, a line saying why). ``auto`` augments datasets under
+    AUGMENT_AUTO_BELOW images; ``augment_p >= 0`` fixes p, otherwise ADA adapts it from 0."""
+    choice = cfg.augment.strip().lower()
+    if choice == "none":
+        return None, None, "none"
+    if choice == "auto":
+        if dataset_size >= AUGMENT_AUTO_BELOW:
+            return None, None, f"none (auto: {dataset_size:,} images, at least {AUGMENT_AUTO_BELOW:,})"
+        policy, why = DEFAULT_POLICY, f"auto: {dataset_size:,} images, under {AUGMENT_AUTO_BELOW:,}"
+    else:
+        policy, why = cfg.augment, "asked for"
+    if cfg.augment_p >= 0:
+        return Augment(policy, cfg.augment_p), None, f"{policy} at fixed p={cfg.augment_p} ({why})"
+    ada = AdaController(AdaSettings(target=cfg.ada_target, interval=cfg.ada_interval,
+                                    images_to_full=cfg.ada_images, max_p=cfg.ada_max_p), device)
+    return Augment(policy, 0.0), ada, (f"{policy} with adaptive p from 0 (target r_t {cfg.ada_target}, "
+                                       f"at most {cfg.ada_max_p}; {why})")

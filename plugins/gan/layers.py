@@ -36,3 +36,17 @@ class MinibatchStdDev(nn.Module):
         std = std.mean(dim=(1, 2, 3)).to(x.dtype)  # [M]
         feat = std.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)  # sample i gets group i % M
         return torch.cat([x, feat], dim=1)
+
+
+class PackedDiscriminator(nn.Module):
+    """PacGAN (Lin et al. 2018): reshape ``[B, C, H, W]`` to ``[B/m, m*C, H, W]`` before D, so D scores
+    groups of m samples. A collapsed generator's groups look alike, unlike real ones; D learns to tell."""
+
+    def __init__(self, discriminator: nn.Module, pack: int):
+        super().__init__()
+        self.discriminator = discriminator
+        self.pack = pack
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        return self.discriminator(x.reshape(b // self.pack, self.pack * c, h, w))

@@ -22,15 +22,16 @@ from torch import nn
 
 from artengine import checkpoint as ckpt
 from artengine.errors import ConfigError
-from artengine.training.ema import EMA
+from artengine.training.compile import compile_pair
+from artengine.training.ema import EMA, ema_decay
 from artengine.training.precision import autocast, grad_scaler
 from artengine.training.samples import save_grid
 from artengine.training.trainer import Trainer
 
-from .ada import AdaController, AdaSettings
-from .augment import Augment
-from .config import AUGMENT_AUTO_BELOW, DEFAULT_AUGMENT_POLICY
+from .ada import AdaController
+from .augment import Augment, choose_augmentation
 from .finetune import freeze_blocks, load_parent_weights, parse_init_from
+from .layers import PackedDiscriminator
 from .losses import r1_penalty
 from .tiling import is_tileable, random_roll
 
@@ -60,20 +61,6 @@ def run_channels(trainer: Trainer) -> int:
         if channels:
             return channels
     return int(trainer.ctx.dataset.channels)
-
-
-class PackedDiscriminator(nn.Module):
-    """PacGAN (Lin et al. 2018): reshape ``[B, C, H, W]`` to ``[B/m, m*C, H, W]`` before D, so D scores
-    groups of m samples. A collapsed generator's groups look alike, unlike real ones; D learns to tell."""
-
-    def __init__(self, discriminator: nn.Module, pack: int):
-        super().__init__()
-        self.discriminator = discriminator
-        self.pack = pack
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        return self.discriminator(x.reshape(b // self.pack, self.pack * c, h, w))
 
 
 class GanTrainer(Trainer):
@@ -118,29 +105,9 @@ class GanTrainer(Trainer):
         self.ada: AdaController | None = None
         if not self.inference:
             self.stream = self.make_stream()
-            self.augmenter, self.ada, why = self.build_augment()
+            self.augmenter, self.ada, why = choose_augmentation(self.cfg, len(self.ctx.dataset), self.device)
             if self.ctx.rank == 0 and not self.ctx.quiet:
                 print(f"augment: {why}", file=sys.stderr, flush=True)
-
-    def build_augment(self) -> tuple[Augment | None, AdaController | None, str]:
-        """What ``trainer.augment`` means for this dataset: (augmentation, its p controller, why)."""
-        cfg = self.cfg
-        choice = cfg.augment.strip().lower()
-        size = len(self.ctx.dataset)
-        if choice == "none":
-            return None, None, "none"
-        if choice == "auto":
-            if size >= AUGMENT_AUTO_BELOW:
-                return None, None, f"none (auto: {size:,} images, at least {AUGMENT_AUTO_BELOW:,})"
-            policy, why = DEFAULT_AUGMENT_POLICY, f"auto: {size:,} images, under {AUGMENT_AUTO_BELOW:,}"
-        else:
-            policy, why = cfg.augment, "asked for"
-        if cfg.augment_p >= 0:
-            return Augment(policy, cfg.augment_p), None, f"{policy} at fixed p={cfg.augment_p} ({why})"
-        ada = AdaController(AdaSettings(target=cfg.ada_target, interval=cfg.ada_interval,
-                                        images_to_full=cfg.ada_images, max_p=cfg.ada_max_p), self.device)
-        return Augment(policy, 0.0), ada, (f"{policy} with adaptive p from 0 (target r_t {cfg.ada_target}, "
-                                           f"at most {cfg.ada_max_p}; {why})")
 
     def init_from_parent(self) -> int:
         """Load another run's G, D and EMA weights (``trainer.init_from``); returns its step."""
@@ -200,29 +167,18 @@ class GanTrainer(Trainer):
 
     def compile_steps(self) -> None:
         """``--compile``: the step's G and D through torch.compile, probed once now so a compiler failure
-        is one message and an eager module, not a crash at step 1 (artengine.training.compile)."""
-        from artengine.training.compile import CompiledStep, probe
-
-        say = (lambda m: print(m, file=sys.stderr, flush=True)) if self.ctx.rank == 0 else (lambda m: None)
-        if self.ctx.world_size > 1:
-            say("compile: off under torchrun (DDP + torch.compile is not measured here); training eager")
-            return
-        steps = [CompiledStep(self.G_train, "G", notify=say)]
-        self.G_train = steps[0]
-        if self.double_backward():
-            say("compile: D runs eager (R1 and gradient penalties differentiate twice, which compiled "
-                "graphs cannot)")
-        else:
-            steps.append(CompiledStep(self.D_train, "D", notify=say))
-            self.D_train = steps[-1]
+        is one message and an eager module, not a crash at step 1 (artengine.training.compile). D stays
+        eager when its penalties differentiate twice."""
         gen = torch.Generator(device=self.device).manual_seed(0)
 
-        def one_pass() -> torch.Tensor:
+        def one_pass(G: nn.Module, D: nn.Module) -> torch.Tensor:
             z = torch.randn(self.settings.batch_size, self.latent_dim, device=self.device, generator=gen)
             with self.autocast():
-                return self.D_train(self.G_train(z)).float().mean()
+                return D(G(z)).float().mean()
 
-        probe(one_pass, steps, [self.G, self.D])
+        self.G_train, self.D_train = compile_pair(
+            self.G_train, self.D_train, one_pass, [self.G, self.D], double_backward=self.double_backward(),
+            world_size=self.ctx.world_size, rank=self.ctx.rank)
 
     def sampler(self, ema: bool = True) -> nn.Module:
         """``z -> images in [-1, 1]`` for grids, eval and export: the EMA generator when EMA is on."""
@@ -395,19 +351,12 @@ class GanTrainer(Trainer):
         return loss, {"loss_g": loss}
 
     def ema_decay(self) -> float:
-        """This step's EMA decay: from a half-life in images (``ema_images``, with its ramp-up), or
-        ``ema_beta`` (with its warm-up)."""
+        """This step's EMA decay (artengine.training.ema.ema_decay): from a half-life in images
+        (``ema_images``, with its ramp-up), or ``ema_beta`` (with its warm-up)."""
         cfg = self.cfg
-        if cfg.ema_images > 0:
-            half_life = float(cfg.ema_images)
-            if cfg.ema_rampup > 0:
-                half_life = min(half_life, self.images_seen * cfg.ema_rampup)
-            batch = self.stream.batch_size * self.ctx.world_size
-            return 0.5 ** (batch / max(half_life, 1e-8))
-        beta = cfg.ema_beta
-        if cfg.ema_warmup:
-            beta = min(beta, (1.0 + self.step) / (10.0 + self.step))
-        return beta
+        return ema_decay(beta=cfg.ema_beta, warmup=cfg.ema_warmup, step=self.step, half_life_images=cfg.ema_images,
+                         rampup=cfg.ema_rampup, images_seen=self.images_seen,
+                         batch=self.stream.batch_size * self.ctx.world_size)
 
     def update_ema(self) -> None:
         if self.ema is not None:

@@ -24,40 +24,7 @@ from . import pyramid
 from .layers import resize_to, upsample2x
 from .networks import fade
 from .schedule import Schedule
-
-
-class GrowingGenerator(nn.Module):
-    """A :class:`ProGenerator` as a module of ``z`` alone, at a resolution and fade-in weight the
-    trainer sets (MSG-GAN: the whole pyramid, packed into one tensor)."""
-
-    def __init__(self, generator: nn.Module, resolution: int, alpha: float = 1.0, msg: bool = False):
-        super().__init__()
-        self.generator = generator
-        self.resolution = int(resolution)
-        self.alpha = float(alpha)
-        self.msg = msg
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if self.msg:
-            return pyramid.pack(self.generator.forward_all(z))
-        return self.generator(z, self.resolution, self.alpha)
-
-
-class GrowingDiscriminator(nn.Module):
-    """A :class:`ProDiscriminator` as a module of one image tensor at the trainer's fade-in weight
-    (MSG-GAN: of a packed pyramid), so the GAN step and the gradient penalties call it like any D."""
-
-    def __init__(self, discriminator: nn.Module, channels: int, msg: bool = False):
-        super().__init__()
-        self.discriminator = discriminator
-        self.channels = channels
-        self.alpha = 1.0
-        self.msg = msg
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.msg:
-            return self.discriminator.forward_all(pyramid.unpack(x, self.channels))
-        return self.discriminator(x, self.alpha)
+from .views import GrowingDiscriminator, GrowingGenerator
 
 
 class ProGanTrainer(GanTrainer):

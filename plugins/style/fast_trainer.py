@@ -24,18 +24,7 @@ from artengine.training.trainer import Trainer
 from . import images as im
 from .configs import FastStyleConfig
 from .recipe import StyleObjective
-from .transformer import TransformerNet
-
-
-class StyleExport(nn.Module):
-    """What export hands to ONNX: ``image [B, 3, H, W]`` in [0, 1] -> stylized ``image``, same shape."""
-
-    def __init__(self, net: TransformerNet):
-        super().__init__()
-        self.net = net
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.net(image).clamp(0.0, 1.0)
+from .transformer import StyleExport, TransformerNet
 
 
 class FastStyleTrainer(Trainer):

@@ -54,3 +54,14 @@ class TransformerNet(nn.Module):
         y = self.dec2(F.interpolate(y, size=e2.shape[-2:], mode="nearest"))
         y = self.dec1(F.interpolate(y, size=e1.shape[-2:], mode="nearest"))
         return torch.sigmoid(self.out(y))
+
+
+class StyleExport(nn.Module):
+    """What export hands to ONNX: ``image [B, 3, H, W]`` in [0, 1] -> stylized ``image``, same shape."""
+
+    def __init__(self, net: TransformerNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.net(image).clamp(0.0, 1.0)
