@@ -104,6 +104,24 @@ def test_planted_copy_is_found_and_shown(space, halves, train_feats, cache, tmp_
     assert np.array_equal(pixels[:32, :32], pixels[34:66, :32])  # the copy above its training image
 
 
+def test_closest_pair_names_the_training_image_in_the_whole_set(space, halves, cache, monkeypatch):
+    """With more training images than are embedded (a fixed random subset), a pair still points at the
+    copied image's index in the whole training set, and at its name (a folder's file)."""
+    import artengine.evaluation.quality as quality
+
+    train, held_out = halves
+    monkeypatch.setattr(quality, "MAX_REAL", 40)
+    kept = quality.real_subset_index(train.shape[0], 40)
+    copied = int(kept[-3])  # an image the subset keeps, at a different place in it than in the set
+    assert copied != len(kept) - 3
+    samples = held_out[:16].float() / 255
+    samples[4] = train[copied].float() / 255
+    result, _ = quality_report(samples, train, space, image_name=lambda i: f"drawings/{i:03d}.png", cache=False)
+    assert result["feature_real"] == 40
+    assert result["closest_pairs"][0]["sample"] == 4 and result["closest_pairs"][0]["train"] == copied
+    assert result["closest_pairs"][0]["train_name"] == f"drawings/{copied:03d}.png"
+
+
 def test_generator_that_copies_training_images_is_flagged_as_memorizing(space, halves, cache):
     train, _ = halves
     result, _ = quality_report(train[:24].float() / 255, train, space)
@@ -189,6 +207,9 @@ def test_train_with_eval_every_then_eval_and_all_checkpoints(tmp_path, cache):
     result = json.loads((out / "eval.json").read_text())
     assert result["feature_samples"] == 24 and result["feature_real"] == 24
     assert len(result["closest_pairs"]) == 8 and (out / "eval" / "closest-pairs.png").is_file()
+    files = {p.name for p in data.iterdir()}
+    assert all(p["train_name"] in files for p in result["closest_pairs"])  # named by file, not by index
+    assert f"training image {result['closest_pairs'][0]['train_name']}" in proc.stdout
     assert "fid" not in result and "FID not measured" in result["fid_note"]
 
     proc = run_cli("eval", str(out), "--all-checkpoints", "--samples", "100", "--feature-samples", "16",

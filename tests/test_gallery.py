@@ -136,6 +136,10 @@ def test_closest_pairs_caption_says_no_copying_at_the_baseline():
 
     text = closest_pairs_caption({"near_copy_share": 0.03, "near_copy_share_real": 0.02}, 8)
     assert "the 8 samples" in text and "3% of the samples" in text and "no sign of copying" in text
+    named = closest_pairs_caption({"near_copy_share": 0.5, "near_copy_share_real": 0.02, "closest_pairs": [
+        {"sample": 3, "train": 7, "ratio": 0.0, "train_name": "cats/tom.png"},
+        {"sample": 1, "train": 2, "ratio": 0.1, "train_name": "dog.jpg"}]}, 2)
+    assert "copies training images" in named and named.endswith("left to right: cats/tom.png, dog.jpg.")
 
 
 def test_transparent_grids_are_shown_on_a_checkerboard_and_opaque_ones_are_not(site):

@@ -89,7 +89,8 @@ def format_result(result: dict) -> str:
     pairs = result.get("closest_pairs") or []
     if pairs:
         lines.append("closest samples to training images (distance / typical real-to-real distance):")
-        lines.extend(f"  sample {p['sample']:>5}  ~ training image {p['train']:>5}  ratio {p['ratio']:.3f}"
+        lines.extend(f"  sample {p['sample']:>5}  ~ training image {p.get('train_name') or p['train']}"
+                     f"  ratio {p['ratio']:.3f}"
                      + ("  near-copy" if p["ratio"] < result.get("copy_threshold", 0.5) else "") for p in pairs)
     return "\n".join(lines)
 

@@ -30,8 +30,10 @@ class ImageDataset(torch.utils.data.Dataset):
     """Base class: subclasses fill ``images`` (in memory) or override ``__getitem__``."""
 
     def __init__(self, info: DatasetInfo, *, channels: int, image_size: int,
-                 images: torch.Tensor | None = None, labels: torch.Tensor | None = None):
+                 images: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                 names: list[str] | None = None):
         self.info = info
+        self.names = names  # per image, where it came from (a folder's relative paths), when known
         self.channels = channels
         self.image_size = image_size
         self.images = images  # uint8 [N, C, S, S] or None when streamed
@@ -45,6 +47,14 @@ class ImageDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         label = int(self.labels[index]) if self.labels is not None else -1
         return self.images[index], label
+
+    def image_name(self, index: int) -> str:
+        """What to call training image ``index`` when a report points at it: its file (relative to the
+        folder) where known, else the dataset and the index."""
+        names = getattr(self, "names", None)  # a subclass may not call this __init__
+        if names is not None and 0 <= index < len(names):
+            return names[index]
+        return f"{self.info.name} #{index}"
 
     def as_tensor(self) -> torch.Tensor | None:
         """All images as one uint8 tensor ``[N, C, S, S]``, or None when streamed."""

@@ -148,7 +148,7 @@ def evaluate_generator(sample_fn: SampleFn, dataset_name: str, *, samples: int =
         result["diversity_ratio"] = round(result["diversity"] / max(result["diversity_real"], 1e-12), 4)
     if features is not None:
         result.update(feature_metrics(kept_images[:features.samples], real_images, features,
-                                      pairs_png=pairs_png, log=log))
+                                      pairs_png=pairs_png, log=log, image_name=getattr(real, "image_name", None)))
     collapsed = result.get("diversity_ratio", 1.0) < COLLAPSE_RATIO
     if num_modes and "modes_covered" in result:
         collapsed = collapsed or result["modes_covered"] < 0.8 * num_modes

@@ -34,10 +34,14 @@ COPY_SHARE_WARNING = 0.05
 
 def real_subset(real: torch.Tensor, limit: int = MAX_REAL, seed: int = 0) -> torch.Tensor:
     """All real images, or a fixed random ``limit`` of them."""
-    if real.shape[0] <= limit:
-        return real
-    idx = torch.randperm(real.shape[0], generator=torch.Generator().manual_seed(seed))[:limit]
-    return real[idx.sort().values]
+    return real[real_subset_index(real.shape[0], limit, seed)]
+
+
+def real_subset_index(count: int, limit: int = MAX_REAL, seed: int = 0) -> torch.Tensor:
+    """The training-image indices :func:`real_subset` keeps, in order."""
+    if count <= limit:
+        return torch.arange(count)
+    return torch.randperm(count, generator=torch.Generator().manual_seed(seed))[:limit].sort().values
 
 
 def _cache_path(real: torch.Tensor, space: FeatureSpace) -> Path:
@@ -81,11 +85,14 @@ def compare(fake_feats: torch.Tensor, real_feats: torch.Tensor, *, prefix: str =
 
 def quality_report(samples: torch.Tensor, real: torch.Tensor, space: FeatureSpace, *,
                    inception: FeatureSpace | None = None, pairs_png: str | Path | None = None,
-                   copy_ratio: float = COPY_RATIO, cache: bool = True,
-                   seed: int = 0) -> tuple[dict[str, Any], MemorizationReport]:
+                   copy_ratio: float = COPY_RATIO, cache: bool = True, seed: int = 0,
+                   image_name: Callable[[int], str] | None = None) -> tuple[dict[str, Any], MemorizationReport]:
     """Every feature-space number for ``samples`` ([N, C, H, W] floats in [0, 1]) against the
-    uint8 training images ``real``; writes the closest sample/training pairs to ``pairs_png``."""
-    real = real_subset(real)
+    uint8 training images ``real``; writes the closest sample/training pairs to ``pairs_png``.
+    The closest pairs name their training image by its index in ``real`` and, with ``image_name``
+    (index -> a name such as the file), by name."""
+    kept = real_subset_index(real.shape[0], MAX_REAL)
+    real = real[kept]
     real_feats = real_features(real, space, cache=cache)
     fake_feats = space.embed(samples)
     result: dict[str, Any] = {"feature_space": space.label, "feature_samples": int(samples.shape[0]),
@@ -93,6 +100,10 @@ def quality_report(samples: torch.Tensor, real: torch.Tensor, space: FeatureSpac
     result.update(compare(fake_feats, real_feats, seed=seed))
     report = memorization(fake_feats, real_feats, copy_ratio)
     result.update(report.summary())
+    for pair in result["closest_pairs"]:  # indices into the whole training set, not the subset
+        pair["train"] = int(kept[pair["train"]])
+        if image_name is not None:
+            pair["train_name"] = image_name(pair["train"])
     warnings = []
     if real.shape[0] < FD_MIN_REAL:
         warnings.append(f"FD from {real.shape[0]} real images is biased upward (its covariance has "
@@ -147,8 +158,8 @@ def _inception(option: str) -> FeatureSpace | None:
 
 
 def feature_metrics(samples: torch.Tensor, real: torch.Tensor | None, options: FeatureOptions, *,
-                    pairs_png: str | Path | None = None,
-                    log: Callable[[str], None] | None = None) -> dict[str, Any]:
+                    pairs_png: str | Path | None = None, log: Callable[[str], None] | None = None,
+                    image_name: Callable[[int], str] | None = None) -> dict[str, Any]:
     """:func:`quality_report`'s numbers for an evaluation, or a note saying why there are none."""
     if real is None:
         return {"feature_note": "the dataset streams from disk; feature-space numbers need it in memory"}
@@ -157,7 +168,7 @@ def feature_metrics(samples: torch.Tensor, real: torch.Tensor | None, options: F
     (log or (lambda msg: None))(f"eval: embedding {samples.shape[0]} samples and {min(real.shape[0], MAX_REAL)} "
                                 f"training images in {options.size} px VGG16 features")
     result, _ = quality_report(samples, real, _vgg(options.size), inception=_inception(options.inception),
-                               pairs_png=pairs_png, copy_ratio=options.copy_ratio)
+                               pairs_png=pairs_png, copy_ratio=options.copy_ratio, image_name=image_name)
     if "fid" not in result and options.inception == "auto":
         result["fid_note"] = ("no Inception-v3 weights (none in the torch hub cache, none given with --weights): "
                               "FID not measured")

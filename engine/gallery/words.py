@@ -64,18 +64,26 @@ def closest_pairs_caption(ev: dict[str, Any], n: int | None = None) -> str:
             "(nearest in a pretrained network's features).")
     share, real = _num(ev.get("near_copy_share")), _num(ev.get("near_copy_share_real"))
     if share is None:
-        return text
+        return text + _training_names(ev)
     text += (f" {share:.0%} of the samples are near copies (closer to a training image than half the usual "
              "distance between two different training images)")
     if real is None:
-        return text + "."
+        return text + "." + _training_names(ev)
     text += f"; the training images themselves score {real:.0%} against each other."
     copies = ev.get("memorization_warning")
     if not isinstance(copies, bool):
         copies = share > max(0.05, 2 * real)
-    return text + (" That is well above the dataset's own share: the generator copies training images "
-                   "(try --augment auto or more images)." if copies else
-                   " That is not above the dataset's own share: no sign of copying.")
+    text += (" That is well above the dataset's own share: the generator copies training images "
+             "(try --augment auto or more images)." if copies else
+             " That is not above the dataset's own share: no sign of copying.")
+    return text + _training_names(ev)
+
+
+def _training_names(ev: dict[str, Any]) -> str:
+    """The closest pairs' training images by name (their files, for a folder), left to right."""
+    names = [p.get("train_name") for p in ev.get("closest_pairs") or [] if isinstance(p, dict)]
+    names = [str(n) for n in names if n]
+    return f" Training images, left to right: {', '.join(names)}." if names else ""
 
 
 def _diversity(ev: dict[str, Any]) -> str | None:

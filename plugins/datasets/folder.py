@@ -88,8 +88,8 @@ class StreamedFolder(ImageDataset):
     """Image files too many for memory: every item is decoded from disk when asked for."""
 
     def __init__(self, info: DatasetInfo, paths: list[Path], *, channels: int, image_size: int,
-                 background: tuple[int, int, int] = WHITE):
-        super().__init__(info, channels=channels, image_size=image_size)
+                 background: tuple[int, int, int] = WHITE, names: list[str] | None = None):
+        super().__init__(info, channels=channels, image_size=image_size, names=names)
         self.paths = paths
         self.background = background
         self.unreadable: set[int] = set()
@@ -205,9 +205,10 @@ def load_folder(config: FolderConfig, *, image_size: int, channels: int = 0, see
     notes = dataset_notes(modes, transparent, channels, images, skipped=len(skipped))
     info = DatasetInfo(name="folder", description=f"{len(readable)} images from {root}{notes}",
                        source=str(root.resolve()), license=PROVENANCE["folder"]["license"], credit="")
+    names = [str(p.relative_to(root)) for p in readable]
     if images is None:
-        return StreamedFolder(info, readable, channels=channels, image_size=image_size)
-    return ImageDataset(info, channels=channels, image_size=image_size, images=images)
+        return StreamedFolder(info, readable, channels=channels, image_size=image_size, names=names)
+    return ImageDataset(info, channels=channels, image_size=image_size, images=images, names=names)
 
 
 __all__ = ["DatasetWarning", "IMAGE_SUFFIXES", "StreamedFolder", "find_images", "load_folder", "memory_budget"]
