@@ -74,6 +74,32 @@ def test_init_from_loads_g_d_and_ema_and_freeze_d_keeps_the_first_blocks(parent,
     assert f"fine-tuned from {parent} (its checkpoint at step 3)" in page
 
 
+def test_freeze_d_keeps_weights_and_batch_norm_statistics_of_the_frozen_blocks():
+    """Deeper freezing reaches blocks with batch norm: their weights *and* running statistics stay, while
+    the blocks that train change both."""
+    from artengine.plugins.dcgan.config import DcganDiscriminatorConfig
+    from artengine.plugins.dcgan.networks import DcganDiscriminator
+    from artengine.plugins.gan.finetune import freeze_blocks
+
+    torch.manual_seed(0)
+    D = DcganDiscriminator(DcganDiscriminatorConfig(width=8), image_size=32, channels=3)
+    frozen = freeze_blocks(D, 2)
+    norms = [m for m in D.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    frozen_norm, trained_norm = norms[0], norms[-1]
+    assert any(p is frozen_norm.weight for p in frozen) and not any(p is trained_norm.weight for p in frozen)
+    state = {k: v.clone() for k, v in D.state_dict().items()}
+    opt = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(3):
+        opt.zero_grad()
+        D(torch.randn(8, 3, 32, 32)).float().mean().backward()
+        opt.step()
+    names = {id(t): k for k, t in D.state_dict(keep_vars=True).items()}
+    for tensor in (*frozen, frozen_norm.running_mean, frozen_norm.running_var):
+        key = names[id(tensor)]
+        assert torch.equal(D.state_dict()[key], state[key]), key
+    assert not torch.equal(trained_norm.running_mean, state[names[id(trained_norm.running_mean)]])
+
+
 def test_an_incompatible_parent_is_one_message_naming_the_settings(parent, tmp_path):
     data = grey_folder(tmp_path / "mine")
     with pytest.raises(ConfigError) as info:

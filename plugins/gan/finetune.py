@@ -108,7 +108,9 @@ def discriminator_blocks(D: nn.Module) -> list[list[nn.Parameter]]:
 
 
 def freeze_blocks(D: nn.Module, k: int) -> list[nn.Parameter]:
-    """Stop the first ``k`` blocks of D from training; returns their parameters."""
+    """Stop the first ``k`` blocks of D from training; returns their parameters. Their batch-norm layers
+    still normalize with each batch's statistics (D trains in train mode) but no longer update their
+    running averages, so a frozen block's whole state stays the parent's."""
     blocks = discriminator_blocks(D)
     if k > len(blocks) - 1:
         raise ConfigError(f"trainer.freeze_d={k}, but this discriminator has {len(blocks)} blocks and at least "
@@ -116,4 +118,8 @@ def freeze_blocks(D: nn.Module, k: int) -> list[nn.Parameter]:
     frozen = [p for block in blocks[:k] for p in block]
     for p in frozen:
         p.requires_grad_(False)
+    ids = {id(p) for p in frozen}
+    for module in D.modules():  # a frozen block's batch norm keeps the parent's running statistics too
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and any(id(p) in ids for p in module.parameters()):
+            module.momentum = 0.0
     return frozen
