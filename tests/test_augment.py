@@ -200,6 +200,23 @@ def test_auto_is_on_for_a_small_dataset_and_none_turns_it_off(tmp_path):
     assert off.augmenter is None and "aug_p" not in metric_rows(tmp_path / "off")[-1]
 
 
+@pytest.mark.parametrize("loss, undecided", [("bce", 0.0), ("lsgan", 0.5), ("wgan-gp", 7.0)])
+def test_r_t_is_measured_from_each_loss_s_undecided_score(tmp_path, loss, undecided):
+    """ADA's r_t is ~0 for a D that cannot tell real from fake and ~1 for one that always can, for every
+    loss: LSGAN's undecided output is 0.5, not 0, and a WGAN critic's scores sit anywhere (here around 7)."""
+    from tests.test_gan_trainer import tiny_trainer
+
+    trainer = tiny_trainer(tmp_path / loss, steps=1, **{"loss": loss, "trainer.ada_interval": "1"})
+    trainer.setup()
+    g = torch.Generator().manual_seed(0)
+    rts = {}
+    for case, gap in (("undecided", 0.0), ("sure", 0.3)):
+        noise = 0.1 * torch.randn(2, 4096, generator=g)
+        trainer.observe_real_scores(undecided + gap + noise[0], undecided - gap + noise[1], 4096)
+        rts[case] = trainer.ada.rt
+    assert abs(rts["undecided"]) < 0.05 and rts["sure"] > 0.95, rts
+
+
 def test_d_sees_augmented_real_and_fake_images_in_both_phases(tmp_path):
     from tests.test_gan_trainer import tiny_trainer
 

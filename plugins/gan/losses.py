@@ -5,7 +5,10 @@ Every loss has the same three methods, so a trainer never needs to know which on
 ``penalty(discriminator, real, fake)`` (a zero tensor when the loss has none).
 ``real_target`` below 1 is one-sided label smoothing (Salimans et al. 2016); BCE and LSGAN honour it,
 the margin losses ignore it. ``supports_balance`` says whether the adaptive balance rule (skip D while its
-loss is low) makes sense: not for WGAN-GP, whose critic loss is unbounded below.
+loss is low) makes sense: not for WGAN-GP, whose critic loss is unbounded below. ``ada_boundary(d_fake)``
+is the score at which D is undecided, which ADA's overfitting heuristic ``r_t = E[sign(D(real) - boundary)]``
+measures against: 0 for logits (BCE, hinge), 0.5 for LSGAN (halfway between its targets 0 and 1), and for
+a WGAN critic, whose scores have no fixed origin, the mean score of the same batch's fakes.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ class _BoundedLoss:
     """Shared by the losses with no penalty term and a loss bounded below (so the balance rule applies)."""
 
     supports_balance = True
+
+    def ada_boundary(self, d_fake: Tensor) -> float:
+        return 0.0  # a logit's sign: 0 is undecided
 
     def penalty(self, discriminator: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
         return _zero(real)
@@ -87,6 +93,9 @@ class LsganLoss(_BoundedLoss):
     def g_loss(self, d_fake: Tensor) -> Tensor:
         return 0.5 * (d_fake - 1.0).pow(2).mean()
 
+    def ada_boundary(self, d_fake: Tensor) -> float:
+        return 0.5  # halfway between the fake target 0 and the real target 1
+
 
 class WganGpLoss:
     """Wasserstein critic loss with gradient penalty (ProGAN's epsilon drift is the trainer's ``drift``)."""
@@ -101,6 +110,9 @@ class WganGpLoss:
 
     def g_loss(self, d_fake: Tensor) -> Tensor:
         return -d_fake.mean()
+
+    def ada_boundary(self, d_fake: Tensor) -> Tensor:
+        return d_fake.detach().float().mean()  # critic scores are relative: above the fakes' mean is "real"
 
     def penalty(self, discriminator: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
         if not self.gp_weight:

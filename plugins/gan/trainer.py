@@ -253,11 +253,13 @@ class GanTrainer(Trainer):
             return images
         return self.augmenter(images, self.augment_rng)
 
-    def observe_real_scores(self, d_real: torch.Tensor, images: int) -> None:
-        """Feed D's scores of (augmented) real images to ADA's controller and apply its new p."""
+    def observe_real_scores(self, d_real: torch.Tensor, d_fake: torch.Tensor, images: int) -> None:
+        """Feed D's scores of (augmented) real images, measured from the loss's undecided score
+        (``ada_boundary``: 0 for logits), to ADA's controller and apply its new p."""
         if self.ada is None:
             return
-        self.ada.accumulate(d_real, images)
+        boundary = getattr(self.loss, "ada_boundary", None)  # a third-party loss without one: logits
+        self.ada.accumulate(d_real - boundary(d_fake) if boundary is not None else d_real, images)
         if self.ada.maybe_update():
             self.augmenter.p = self.ada.p
 
@@ -274,7 +276,7 @@ class GanTrainer(Trainer):
             d_real = self.discriminate(real)
             d_fake = self.discriminate(fake)
             loss = self.loss.d_loss(d_real, d_fake, real_target=1.0 - self.cfg.label_smoothing)
-        self.observe_real_scores(d_real, real.shape[0])
+        self.observe_real_scores(d_real, d_fake, real.shape[0])
         stats = {"loss_d": loss, "d_real": d_real.mean(), "d_fake": d_fake.mean()}
         skip = self.balance_skip(loss)
         if skip is True:
