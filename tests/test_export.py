@@ -210,17 +210,22 @@ def test_plugins_add_export_formats_through_register_exporters(monkeypatch, tmp_
         export_module(gen, META, tmp_path / "x", exporter="onx", registry=reg)
 
 
+def train_fast_style(runner: CliRunner, run, *, image_size: int, steps: int, batch_size: int):
+    """A fast-style run of a few steps on the shapes, through the CLI."""
+    res = runner.invoke(get_cli(), ["train", "fast-style", "--style", "starry-night", "--data", "shapes",
+                                    "--image-size", str(image_size), "--steps", str(steps), "--batch-size",
+                                    str(batch_size), "--out", str(run), "--quiet"])
+    assert res.exit_code == 0, res.output
+    return run
+
+
 @pytest.mark.slow
 def test_fast_style_run_exports_with_dynamic_height_and_width(tmp_path):
     """The style plugin's fast-style trainer: image-to-image export, parity at sizes other than the traced one."""
     from artengine.training.build import load_trainer
 
     runner = CliRunner()
-    run = tmp_path / "run"
-    res = runner.invoke(get_cli(), ["train", "fast-style", "--style", "starry-night", "--data", "shapes",
-                                    "--image-size", "32", "--steps", "2", "--batch-size", "2", "--out", str(run),
-                                    "--quiet"])
-    assert res.exit_code == 0, res.output
+    run = train_fast_style(runner, tmp_path / "run", image_size=32, steps=2, batch_size=2)
     out = tmp_path / "style.onnx"
     res = runner.invoke(get_cli(), ["export", str(run), "--out", str(out)])
     assert res.exit_code == 0, res.output
@@ -238,11 +243,7 @@ def test_no_ema_is_a_clear_error_for_a_trainer_without_a_raw_network(tmp_path):
     """``export --no-ema`` asks for a capability (``exports_raw``), not a signature: a fast-style run has no
     raw network beside an EMA copy, so the command fails with one message and writes nothing."""
     runner = CliRunner()
-    run = tmp_path / "run"
-    res = runner.invoke(get_cli(), ["train", "fast-style", "--style", "starry-night", "--data", "shapes",
-                                    "--image-size", "16", "--steps", "1", "--batch-size", "1", "--out", str(run),
-                                    "--quiet"])
-    assert res.exit_code == 0, res.output
+    run = train_fast_style(runner, tmp_path / "run", image_size=16, steps=1, batch_size=1)
     raw = tmp_path / "raw.onnx"
     res = runner.invoke(get_cli(), ["export", str(run), "--out", str(raw), "--no-ema"])
     assert res.exit_code != 0 and "keeps no separate EMA generator" in res.output, res.output
