@@ -50,10 +50,10 @@ class RunSettings:
     seed: int = option(0, min=0, help="seed for weights, data order and latents")
     device: str = option("auto", choices=("auto", "cpu", "cuda"), help="where to train")
     precision: str = option("auto", choices=("fp32", "bf16", "fp16", "auto"),
-                            help="autocast precision; auto: bf16 (+ channels-last) where the hardware runs it "
-                                 "natively (AMX/AVX512-BF16 CPUs, CUDA), fp32 elsewhere")
-    channels_last: bool = option(False, help="use channels-last memory format (faster with bf16; on when "
-                                             "precision auto picks bf16)")
+                            help="autocast precision; auto: bf16 where the hardware runs it natively "
+                                 "(AMX/AVX512-BF16 CPUs, CUDA), fp32 elsewhere, channels-last either way")
+    channels_last: bool = option(False, help="use channels-last memory format (faster with bf16, and with fp32 "
+                                             "on AVX2 CPUs; always on with precision auto)")
     compile: bool = option(False, help="torch.compile the training step's networks (eager again, with a "
                                        "message, where the compiler fails); off by default: not yet measured "
                                        "faster (bench/gpu.sh, bench/bench_dcgan_throughput.py --compile)")

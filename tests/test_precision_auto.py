@@ -1,4 +1,5 @@
-"""`--precision auto`: bf16 + channels-last exactly where the hardware runs bf16 natively, fp32 elsewhere."""
+"""`--precision auto`: bf16 exactly where the hardware runs bf16 natively, fp32 elsewhere; training goes
+channels-last either way (an explicit --precision keeps the channels_last setting as given)."""
 
 from __future__ import annotations
 
@@ -56,10 +57,11 @@ def test_recipes_default_to_auto_and_record_what_it_picked(monkeypatch, tmp_path
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     want = "bf16" if native else "fp32"
     assert trainer.precision == want and saved["resolved_precision"] == want and saved["precision"] == "auto"
-    assert trainer.settings.channels_last is native and saved["channels_last"] is native
+    # channels-last either way: bf16's native kernels want it, and fp32 convolutions run faster in it too
+    assert trainer.settings.channels_last and saved["channels_last"]
     trainer.setup()
     conv = next(p for p in trainer.D.parameters() if p.dim() == 4 and p.shape[1] > 1 and p.shape[-1] > 1)
-    assert conv.is_contiguous(memory_format=torch.channels_last) is native
+    assert conv.is_contiguous(memory_format=torch.channels_last)
     assert all(math.isfinite(v) for v in trainer.train_step().values())
 
 

@@ -1,5 +1,6 @@
 """Devices and autocast. ``auto`` precision: bf16 on CUDA that has it and on CPUs with AMX or
-AVX512-BF16, fp16 (with a gradient scaler) on older CUDA, fp32 on other CPUs (emulated bf16 is slower)."""
+AVX512-BF16, fp16 (with a gradient scaler) on older CUDA, fp32 on other CPUs (emulated bf16 is slower).
+Training with ``auto`` also goes channels-last, at either precision (engine/training/build.py)."""
 
 from __future__ import annotations
 
