@@ -35,6 +35,8 @@ class FastStyleTrainer(Trainer):
         self.image_size = self.settings.image_size
         self.style_ref = im.resolve_image(cfg.style)
         self.net = TransformerNet(cfg.width, cfg.residual_blocks).to(self.device)
+        if self.settings.channels_last:  # the photos arrive channels-last too (make_stream)
+            self.net = self.net.to(memory_format=torch.channels_last)
         if self.inference:
             return
         self.objective = StyleObjective(self.ctx.registry, cfg).to(self.device)
