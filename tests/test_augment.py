@@ -192,7 +192,7 @@ def test_auto_is_on_for_a_small_dataset_and_none_turns_it_off(tmp_path):
 
     auto = tiny_trainer(tmp_path / "auto", steps=2)
     auto.fit()
-    assert auto.augmenter is not None and auto.ada is not None  # 1,797 digits < 30,000
+    assert auto.augmenter is not None and auto.ada is not None  # 1,797 digits < 10,000
     assert auto.augmenter.ops == ("brightness", "saturation", "contrast", "translation", "cutout")
     assert all(r["aug_p"] == 0.0 for r in metric_rows(tmp_path / "auto"))  # p starts at 0
     off = tiny_trainer(tmp_path / "off", steps=2, **{"trainer.augment": "none"})

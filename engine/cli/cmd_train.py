@@ -119,7 +119,7 @@ def _check_log_extra(log: str) -> None:
 @click.option("--log", type=click.Choice(["none", "tensorboard"]),
               help="Also log scalars and sample grids for TensorBoard, into RUN/tensorboard "
                    "(needs the artengine[tensorboard] extra).")
-@click.option("--augment", help="GAN recipes: auto (adaptive augmentation under 30,000 images), none, or a "
+@click.option("--augment", help="GAN recipes: auto (adaptive augmentation under 10,000 images), none, or a "
               "comma list of ops (color,translation,cutout,flip,rot90,xint); see `artengine augment preview`.")
 @click.option("--init-from", help="GAN recipes: RUN_DIR[:step-N] to start from another run's G, D and EMA "
               "(fine-tuning; add --set trainer.freeze_d=K to freeze D's first K blocks).")

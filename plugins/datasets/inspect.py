@@ -19,14 +19,13 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from artengine.errors import DatasetError
+from artengine.plugins.gan.config import AUGMENT_AUTO_BELOW
 
 from .folder import IMAGE_SUFFIXES, find_images
 from .images import thread_map
 
 #: differing bits (of 64) up to which two images count as near-duplicates
 DUPLICATE_BITS = 6
-#: below this many images adaptive augmentation is on by default (ADA's regime)
-AUGMENT_AUTO_BELOW = 30_000
 CONVERSIONS = {
     "P": "palette -> RGB",
     "PA": "palette with alpha -> RGBA",
