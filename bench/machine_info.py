@@ -9,37 +9,15 @@ the onnxruntime-only benches can describe the machine without importing it.
 from __future__ import annotations
 
 import os
-import platform
 import sys
+
+from artengine import machine
+from artengine.machine import cpu_model, usable_cores
 
 
 def cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    """The fast-path CPU flags this CPU has (artengine.machine reads them from /proc/cpuinfo)."""
+    return {flag for flag, present in machine.cpu_flags().items() if present}
 
 
 def describe(device: str = "cpu", *, torch_info: bool = True) -> dict[str, object]:

@@ -11,7 +11,8 @@ import platform
 from pathlib import Path
 
 #: CPU flags (as /proc/cpuinfo spells them) that decide fast paths: AVX2, AVX512, VNNI, bf16, AMX
-CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile", "amx_bf16",
+             "amx_int8")
 
 
 def cpu_model() -> str:
