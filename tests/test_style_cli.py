@@ -17,6 +17,8 @@ def test_style_command_end_to_end(tmp_path):
                                             "--out", str(out), "--snapshot-every", "2", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "vgg16-hed" in result.output or "vgg19" in result.output  # says which features it chose
+    # stderr is not a terminal here: plain progress lines (the last one at the end), no bar redrawn with \r
+    assert "style: step 3/3  content " in result.output and "\r" not in result.output
     with Image.open(out) as image:
         assert image.size == (64, 64) and image.mode == "RGB"
     sidecar = json.loads(out.with_suffix(".json").read_text())

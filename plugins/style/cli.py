@@ -6,6 +6,8 @@ Importing this module does not import torch; the command body does.
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 
 import click
 
@@ -121,6 +123,8 @@ def style_command(content: str, styles: tuple[str, ...], out: str, size: int, st
         nonlocal bar
         if quiet:
             return None
+        if not sys.stderr.isatty():  # a log file or a pipe: plain lines, not a bar redrawn with \r
+            return plain_progress(total)
         from tqdm import tqdm
 
         bar = tqdm(total=total, unit="it", dynamic_ncols=True, file=sys.stderr, desc="style", mininterval=0.5)
@@ -154,3 +158,23 @@ def style_command(content: str, styles: tuple[str, ...], out: str, size: int, st
         click.echo(f"wrote {out_path} ({sidecar['width']}x{sidecar['height']}, {result.timings['total_s']:.1f} s; "
                    f"{losses})", err=True)
     click.echo(str(out_path))
+
+
+#: seconds between two progress lines when stderr is not a terminal (as training's progress does)
+PLAIN_EVERY_S = 30.0
+
+
+def plain_progress(total: int, every_s: float = PLAIN_EVERY_S) -> Callable[[int, dict[str, float]], None]:
+    """Progress for a log: one line when optimization starts, every ``every_s`` seconds, and at the end."""
+    start = time.monotonic()
+    last = [-float("inf")]
+
+    def update(step: int, losses: dict[str, float]) -> None:
+        now = time.monotonic()
+        if now - last[0] < every_s and step < total:
+            return
+        last[0] = now
+        parts = "  ".join(f"{k} {losses[k]:.3g}" for k in ("content", "style", "tv") if k in losses)
+        click.echo(f"style: step {step}/{total}  {parts}  {now - start:.0f} s", err=True)
+
+    return update
