@@ -177,7 +177,8 @@ def section_overhead(args: argparse.Namespace, root: Path) -> None:
                      cli_values={"data": args.data, "out": str(root / "overhead"), "steps": 1,
                                  "image_size": args.image_size, "seed": args.seed, "device": "cpu",
                                  **({"batch_size": args.batch_size} if args.batch_size else {})},
-                     set_values={"sample_every": "0", "checkpoint_every": "0"})
+                     # the plain loop does not augment: the engine does the same work (augmentation off)
+                     set_values={"sample_every": "0", "checkpoint_every": "0", "trainer.augment": "none"})
     engine = build_trainer(config)
     engine.setup()
     plain_trainer = build_trainer(config)
