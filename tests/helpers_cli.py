@@ -21,6 +21,18 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: str | Path | Non
     return proc
 
 
+def run_torchrun_tiny_dcgan(out: Path, steps: int, *sets: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Two processes of ``torchrun ... artengine train dcgan`` on digits with tiny networks (one thread
+    each), ``sets`` as extra ``--set KEY=VALUE`` items; returns the completed process."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "artengine", "train", "dcgan",
+         "--data", "digits", "--image-size", "8", "--batch-size", "8", "--steps", str(steps), "--quiet",
+         "--set", "generator.width=8", "--set", "discriminator.width=8", "--set", "log_every=1",
+         *[x for item in sets for x in ("--set", item)], "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=timeout)
+
+
 def write_entry_point_plugin(root: Path, dist: str, ep_name: str, module: str, source: str) -> Path:
     """Make an installed-looking distribution (dist-info with an `artengine` entry point) plus its
     module under ``root``; put ``root`` on PYTHONPATH to have importlib.metadata find it."""

@@ -310,18 +310,11 @@ def test_bench_small_data_runs_quick(tmp_path):
 def test_adaptive_p_under_torchrun_is_summed_over_ranks(tmp_path):
     """Two processes: the controller's all_reduce runs every batch and training ends normally."""
     import json
-    import os
-    import subprocess
-    import sys
+
+    from tests.helpers_cli import run_torchrun_tiny_dcgan
 
     out = tmp_path / "ddp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "artengine", "train", "dcgan",
-         "--data", "digits", "--image-size", "8", "--batch-size", "8", "--steps", "4", "--quiet",
-         "--set", "generator.width=8", "--set", "discriminator.width=8", "--set", "log_every=1",
-         *[x for k, v in ADA_FAST.items() for x in ("--set", f"{k}={v}")], "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=300)
+    proc = run_torchrun_tiny_dcgan(out, 4, *[f"{k}={v}" for k, v in ADA_FAST.items()])
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3, 4]

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import torch
 
@@ -47,14 +44,10 @@ def test_stream_resumes_mid_epoch_exactly():
 
 
 def test_two_process_torchrun_training_writes_once(tmp_path):
+    from tests.helpers_cli import run_torchrun_tiny_dcgan
+
     out = tmp_path / "ddp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "artengine", "train", "dcgan",
-         "--data", "digits", "--image-size", "8", "--batch-size", "8", "--steps", "3", "--quiet",
-         "--set", "generator.width=8", "--set", "discriminator.width=8", "--set", "log_every=1",
-         "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=300)
+    proc = run_torchrun_tiny_dcgan(out, 3)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [1, 2, 3]  # rank 0 only, no duplicates
