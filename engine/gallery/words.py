@@ -58,25 +58,29 @@ def _copies(ev: dict[str, Any]) -> str | None:
 
 def closest_pairs_caption(ev: dict[str, Any], n: int | None = None) -> str:
     """What the closest-pairs image shows and whether the share of near-copies is above the
-    dataset's own (its near-duplicate files count too, so that share is the fair baseline)."""
+    dataset's own (its near-duplicate files count too, so that share is the fair baseline), then
+    the training images by name."""
+    return _copying(ev, n) + _training_names(ev)
+
+
+def _copying(ev: dict[str, Any], n: int | None) -> str:
     what = f"the {n} samples" if n else "the samples"
     text = (f"Top row: {what} closest to a training image; below each, that training image "
             "(nearest in a pretrained network's features).")
     share, real = _num(ev.get("near_copy_share")), _num(ev.get("near_copy_share_real"))
     if share is None:
-        return text + _training_names(ev)
+        return text
     text += (f" {share:.0%} of the samples are near copies (closer to a training image than half the usual "
              "distance between two different training images)")
     if real is None:
-        return text + "." + _training_names(ev)
+        return text + "."
     text += f"; the training images themselves score {real:.0%} against each other."
     copies = ev.get("memorization_warning")
     if not isinstance(copies, bool):
         copies = share > max(0.05, 2 * real)
-    text += (" That is well above the dataset's own share: the generator copies training images "
-             "(try --augment auto or more images)." if copies else
-             " That is not above the dataset's own share: no sign of copying.")
-    return text + _training_names(ev)
+    return text + (" That is well above the dataset's own share: the generator copies training images "
+                   "(try --augment auto or more images)." if copies else
+                   " That is not above the dataset's own share: no sign of copying.")
 
 
 def _training_names(ev: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from artengine.errors import ConfigError
 
 from .ada import AdaController, AdaSettings
-from .config import AUGMENT_AUTO_BELOW
+from .config import AUGMENT_AUTO_BELOW, GanTrainerConfig
 from .config import DEFAULT_AUGMENT_POLICY as DEFAULT_POLICY
 
 Op = Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
@@ -200,8 +200,8 @@ class Augment:
         return {"policy": self.policy, "ops": list(self.ops), "p": self.p}
 
 
-def choose_augmentation(cfg, dataset_size: int, device: torch.device) -> tuple[Augment | None, AdaController | None,
-                                                                            str]:
+def choose_augmentation(cfg: GanTrainerConfig, dataset_size: int,
+                        device: torch.device) -> tuple[Augment | None, AdaController | None, str]:
     """What the GAN trainer's ``augment`` setting means for a dataset of ``dataset_size`` images:
     (the augmentation, its adaptive-p controller, a line saying why). ``auto`` augments datasets under
     AUGMENT_AUTO_BELOW images; ``augment_p >= 0`` fixes p, otherwise ADA adapts it from 0."""
