@@ -1,6 +1,7 @@
 """ProGAN benchmarks: mode coverage against the DCGAN recipe, and memory across stage changes.
 
     .venv/bin/python bench/bench_progan.py coverage --minutes 20   # stacked-mnist 32x32, progan vs dcgan
+    .venv/bin/python bench/bench_progan.py coverage --epochs 3     # the same, at equal images instead of time
     .venv/bin/python bench/bench_progan.py memory                  # peak RSS per resolution, shapes 32x32
 
 ``coverage`` trains both recipes for the same wall-clock budget, each in its own
@@ -66,9 +67,10 @@ def growth_schedule(minutes: float, extra: list[str], image_size: int = 32, grow
     return ["--set", f"fade_images={per_phase}", "--set", f"stabilize_images={per_phase}"]
 
 
-def train(recipe: str, out: Path, minutes: float, extra: list[str]) -> float:
+def train(recipe: str, out: Path, budget: list[str], extra: list[str]) -> float:
+    """One recipe on stacked-mnist at 32 px for ``budget`` (``["--minutes", "15"]`` or ``["--epochs", "3"]``)."""
     cmd = [sys.executable, "-m", "artengine", "train", recipe, "--data", "stacked-mnist", "--image-size", "32",
-           "--minutes", str(minutes), "--out", str(out), "--quiet", "--set", "sample_every=0", *extra]
+           *budget, "--out", str(out), "--quiet", "--set", "sample_every=0", *extra]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT)
     return time.perf_counter() - t0
@@ -85,15 +87,21 @@ def coverage(args: argparse.Namespace) -> dict:
         extra = []
         if recipe == "progan":
             extra = [x for item in args.set_items for x in ("--set", item)]
-            extra = growth_schedule(args.minutes, extra) + extra
-        wall = 0.0 if (args.reuse and run.exists()) else train(recipe, run, args.minutes, extra)
+            if not args.epochs:  # equal images: the recipe's own schedule
+                extra = growth_schedule(args.minutes, extra) + extra
+        budget = ["--epochs", str(args.epochs)] if args.epochs else ["--minutes", str(args.minutes)]
+        wall = 0.0 if (args.reuse and run.exists()) else train(recipe, run, budget, extra)
         metrics = evaluate_run(run, samples=args.samples)
         config = json.loads((run / "config.json").read_text())
         rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+        steps = [r for r in rows if "images_per_s" in r]
         results[recipe] = {"wall_s": round(wall, 1), "steps": rows[-1]["step"] if rows else 0,
+                           "images_per_s": round(sum(r["images_per_s"] for r in steps) / len(steps), 1)
+                           if steps else None,
                            "precision": config.get("resolved_precision"), **_plain(metrics)}
-    print(f"\nstacked-mnist 32x32, {args.minutes:g} min each, {args.samples} samples scored")
-    first = ("modes_covered", "kl", "fid_classifier", "steps", "wall_s")
+    budget = f"{args.epochs} epochs ({args.epochs * 25_600:,} images)" if args.epochs else f"{args.minutes:g} min"
+    print(f"\nstacked-mnist 32x32, {budget} each, {args.samples} samples scored")
+    first = ("modes_covered", "kl", "fid_classifier", "steps", "wall_s", "images_per_s")
     keys = [k for k in first if any(k in r for r in results.values())]
     keys += sorted({k for r in results.values() for k in r} - set(keys) - {"precision"})
     print(f"{'':<28}" + "".join(f"{r:>14}" for r in results))
@@ -171,6 +179,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=("coverage", "memory"))
     parser.add_argument("--minutes", type=float, default=20.0, help="coverage: budget per recipe")
+    parser.add_argument("--epochs", type=int, default=0,
+                        help="coverage: train each recipe on this many passes over the 25,600 images instead of "
+                             "--minutes (equal images, not equal time; progan keeps its recipe's schedule)")
     parser.add_argument("--samples", type=int, default=26000, help="coverage: samples scored per run")
     parser.add_argument("--recipes", nargs="+", default=["progan", "dcgan"])
     parser.add_argument("--reuse", action="store_true", help="coverage: score existing runs instead of training")

@@ -119,13 +119,18 @@ def test_any_registered_loss_can_be_chosen(tmp_path):
     train(run, "--image-size", "8", "--steps", "2", "--set", "loss=hinge", "--set", "batch_sizes=4")
     config = json.loads((run / "config.json").read_text())
     assert config["loss"]["name"] == "hinge" and config["trainer"]["name"] == "progan"
-    # the recipe's default is the non-saturating loss with lazy R1; the paper's WGAN-GP + drift is two settings away
-    assert config["trainer"]["r1_gamma"] == 0.1 and config["trainer"]["r1_every"] == 16
+    # the recipe's default is the paper's WGAN-GP with drift; the non-saturating loss with lazy R1 is a choice
     paper = tmp_path / "paper"
-    train(paper, "--image-size", "8", "--steps", "2", "--set", "loss=wgan-gp", "--set", "drift=0.001",
-          "--set", "r1_gamma=0", "--set", "batch_sizes=4", "--set", "log_every=1")
+    train(paper, "--image-size", "8", "--steps", "2", "--set", "batch_sizes=4", "--set", "log_every=1")
+    config = json.loads((paper / "config.json").read_text())
+    assert config["loss"]["name"] == "wgan-gp" and config["trainer"]["drift"] == 0.001
+    assert config["trainer"]["r1_gamma"] == 0
     rows = [json.loads(line) for line in (paper / "metrics.jsonl").read_text().splitlines()]
     assert all(r["penalty"] > 0 for r in rows)  # the gradient penalty and the drift term
+    r1 = tmp_path / "r1"
+    train(r1, "--image-size", "8", "--steps", "2", "--set", "loss=bce", "--set", "drift=0", "--set", "r1_gamma=0.1",
+          "--set", "r1_every=16", "--set", "batch_sizes=4")
+    assert json.loads((r1 / "config.json").read_text())["trainer"]["r1_every"] == 16
 
 
 def test_bad_image_size_is_a_clear_error(tmp_path):
