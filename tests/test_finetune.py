@@ -124,3 +124,25 @@ def test_cli_init_from_a_named_checkpoint_is_recorded_in_config_json(parent, tmp
     missing = run_cli("train", "dcgan", "--data", str(data), "--image-size", "8", "--steps", "1",
                       "--out", str(tmp_path / "x"), "--init-from", str(tmp_path / "nowhere"), "--quiet")
     assert missing.returncode == 1 and "not a run directory" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_fine_tuned_run_starts_adaptive_p_at_its_parents_last_p(tmp_path):
+    """The parent's D learned on images augmented with probability p; the child continues from that p
+    (capped at ada_max_p) instead of showing the pretrained D clean images at once."""
+    data = grey_folder(tmp_path / "mine")
+    parent = tmp_path / "parent"
+    tiny_trainer(parent, steps=2, **{"trainer.augment": "color,translation", "trainer.augment_p": "0.7"}).fit()
+    child = child_trainer(tmp_path / "child", data, **{"trainer.augment": "auto", "trainer.init_from": str(parent)})
+    child.setup()
+    assert child.ada is not None and child.ada.p == child.augmenter.p == pytest.approx(0.7)
+    capped = child_trainer(tmp_path / "capped", data, **{"trainer.augment": "auto", "trainer.ada_max_p": "0.5",
+                                                          "trainer.init_from": str(parent)})
+    capped.setup()
+    assert capped.augmenter.p == pytest.approx(0.5)
+
+    plain_parent = tmp_path / "plain"
+    tiny_trainer(plain_parent, steps=2, **{"trainer.augment": "none"}).fit()
+    fresh = child_trainer(tmp_path / "fresh", data,
+                          **{"trainer.augment": "auto", "trainer.init_from": str(plain_parent)})
+    fresh.setup()
+    assert fresh.augmenter.p == 0.0

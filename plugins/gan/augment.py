@@ -200,11 +200,12 @@ class Augment:
         return {"policy": self.policy, "ops": list(self.ops), "p": self.p}
 
 
-def choose_augmentation(cfg: GanTrainerConfig, dataset_size: int,
-                        device: torch.device) -> tuple[Augment | None, AdaController | None, str]:
+def choose_augmentation(cfg: GanTrainerConfig, dataset_size: int, device: torch.device,
+                        start_p: float | None = None) -> tuple[Augment | None, AdaController | None, str]:
     """What the GAN trainer's ``augment`` setting means for a dataset of ``dataset_size`` images:
     (the augmentation, its adaptive-p controller, a line saying why). ``auto`` augments datasets under
-    AUGMENT_AUTO_BELOW images; ``augment_p >= 0`` fixes p, otherwise ADA adapts it from 0."""
+    AUGMENT_AUTO_BELOW images; ``augment_p >= 0`` fixes p, otherwise ADA adapts it from ``start_p``
+    (a fine-tuned run's parent's last p, capped at ``ada_max_p``) or from 0."""
     choice = cfg.augment.strip().lower()
     if choice == "none":
         return None, None, "none"
@@ -216,7 +217,9 @@ def choose_augmentation(cfg: GanTrainerConfig, dataset_size: int,
         policy, why = cfg.augment, "asked for"
     if cfg.augment_p >= 0:
         return Augment(policy, cfg.augment_p), None, f"{policy} at fixed p={cfg.augment_p} ({why})"
+    p0 = min(cfg.ada_max_p, max(0.0, start_p or 0.0))
     ada = AdaController(AdaSettings(target=cfg.ada_target, interval=cfg.ada_interval,
-                                    images_to_full=cfg.ada_images, max_p=cfg.ada_max_p), device)
-    return Augment(policy, 0.0), ada, (f"{policy} with adaptive p from 0 (target r_t {cfg.ada_target}, "
-                                       f"at most {cfg.ada_max_p}; {why})")
+                                    images_to_full=cfg.ada_images, max_p=cfg.ada_max_p), device, p=p0)
+    origin = f"{p0:g}, the parent's" if start_p is not None else "0"
+    return Augment(policy, p0), ada, (f"{policy} with adaptive p from {origin} (target r_t {cfg.ada_target}, "
+                                      f"at most {cfg.ada_max_p}; {why})")

@@ -67,9 +67,21 @@ def architecture_differences(parent: dict[str, Any], child: dict[str, Any]) -> l
     return diffs
 
 
-def load_parent_weights(parent: Parent, child_config: dict[str, Any], modules: dict[str, nn.Module]) -> int:
+@dataclass(frozen=True)
+class ParentState:
+    """What a fine-tuned run takes from its parent's checkpoint besides the weights."""
+
+    step: int
+    #: the augmentation probability the parent ended with (None: it did not augment). Its D learned to
+    #: score images augmented that often; a child starting from p = 0 shows it clean images at once and
+    #: it overfits the small folder before ADA's p can climb back
+    augment_p: float | None
+
+
+def load_parent_weights(parent: Parent, child_config: dict[str, Any],
+                        modules: dict[str, nn.Module]) -> ParentState:
     """Copy the parent's tensors into ``modules`` ({"G": ..., "D": ..., "G_ema": ...}); one clear
-    error naming the differing settings when the architectures differ. Returns the parent's step."""
+    error naming the differing settings when the architectures differ."""
     diffs = architecture_differences(parent.config, child_config)
     if diffs:
         raise ConfigError(f"--init-from {str(parent.run_dir)!r}: its networks differ from this run's in "
@@ -85,7 +97,8 @@ def load_parent_weights(parent: Parent, child_config: dict[str, Any], modules: d
             raise ConfigError(f"--init-from {str(parent.run_dir)!r}: its {source} weights do not fit this run's "
                               f"{prefix}: {str(exc).splitlines()[0]}",
                               hint="both runs must use the same generator and discriminator") from None
-    return int(meta["step"])
+    augment = (meta.get("trainer") or {}).get("augment") or {}
+    return ParentState(int(meta["step"]), float(augment["p"]) if "p" in augment else None)
 
 
 def discriminator_blocks(D: nn.Module) -> list[list[nn.Parameter]]:

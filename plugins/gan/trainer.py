@@ -30,7 +30,7 @@ from artengine.training.trainer import Trainer
 
 from .ada import AdaController
 from .augment import Augment, choose_augmentation
-from .finetune import freeze_blocks, load_parent_weights, parse_init_from
+from .finetune import ParentState, freeze_blocks, load_parent_weights, parse_init_from
 from .layers import PackedDiscriminator
 from .losses import r1_penalty
 from .tiling import is_tileable, random_roll
@@ -90,7 +90,8 @@ class GanTrainer(Trainer):
         self.fixed_z = torch.randn(cfg.grid_size, self.latent_dim, generator=fixed).to(self.device)
         self.latent_rng = self.generator_rng("latent", offset=1)
         starting = not self.inference and not self.ctx.resume
-        self.parent_step = self.init_from_parent() if cfg.init_from and starting else None
+        parent = self.init_from_parent() if cfg.init_from and starting else None
+        self.parent_step = parent.step if parent is not None else None
         self.frozen_d = freeze_blocks(self.D, cfg.freeze_d) if cfg.freeze_d else []
         self.G_train = self.wrap_distributed(self.generator_view())
         self.D_train = self.wrap_distributed(self.discriminator_view())
@@ -105,18 +106,20 @@ class GanTrainer(Trainer):
         self.ada: AdaController | None = None
         if not self.inference:
             self.stream = self.make_stream()
-            self.augmenter, self.ada, why = choose_augmentation(self.cfg, len(self.ctx.dataset), self.device)
+            start_p = parent.augment_p if parent is not None else None
+            self.augmenter, self.ada, why = choose_augmentation(self.cfg, len(self.ctx.dataset), self.device,
+                                                                start_p=start_p)
             if self.ctx.rank == 0 and not self.ctx.quiet:
                 print(f"augment: {why}", file=sys.stderr, flush=True)
 
-    def init_from_parent(self) -> int:
-        """Load another run's G, D and EMA weights (``trainer.init_from``); returns its step."""
+    def init_from_parent(self) -> ParentState:
+        """Load another run's G, D and EMA weights (``trainer.init_from``)."""
         parent = parse_init_from(self.cfg.init_from)
         modules = {"G": self.G, "D": self.D, **({"G_ema": self.ema.shadow} if self.ema is not None else {})}
-        step = load_parent_weights(parent, self.ctx.config.to_json(), modules)
+        state = load_parent_weights(parent, self.ctx.config.to_json(), modules)
         if self.ctx.rank == 0 and not self.ctx.quiet:
-            print(f"init-from: {parent.run_dir} {parent.checkpoint} (step {step})", file=sys.stderr, flush=True)
-        return step
+            print(f"init-from: {parent.run_dir} {parent.checkpoint} (step {state.step})", file=sys.stderr, flush=True)
+        return state
 
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
         """G and D from the run's generator and discriminator sections (D sees ``pack`` images at once)."""
