@@ -99,8 +99,8 @@ def coverage(args: argparse.Namespace) -> dict:
                            "images_per_s": round(sum(r["images_per_s"] for r in steps) / len(steps), 1)
                            if steps else None,
                            "precision": config.get("resolved_precision"), **_plain(metrics)}
-    budget = f"{args.epochs} epochs ({args.epochs * 25_600:,} images)" if args.epochs else f"{args.minutes:g} min"
-    print(f"\nstacked-mnist 32x32, {budget} each, {args.samples} samples scored")
+    spent = f"{args.epochs} epochs ({args.epochs * 25_600:,} images)" if args.epochs else f"{args.minutes:g} min"
+    print(f"\nstacked-mnist 32x32, {spent} each, {args.samples} samples scored")
     first = ("modes_covered", "kl", "fid_classifier", "steps", "wall_s", "images_per_s")
     keys = [k for k in first if any(k in r for r in results.values())]
     keys += sorted({k for r in results.values() for k in r} - set(keys) - {"precision"})
