@@ -118,6 +118,7 @@ def test_cli_init_from_a_named_checkpoint_is_recorded_in_config_json(parent, tmp
                    "--out", str(out), "--init-from", f"{parent}:step-000000003", "--set", "trainer.freeze_d=1",
                    *tiny, check=True)
     assert "init-from:" in proc.stderr and "step 3" in proc.stderr
+    assert "R1 gamma 1 every 4 steps (auto when fine-tuning" in proc.stderr
     config = json.loads((out / "config.json").read_text())
     assert config["trainer"]["init_from"] == f"{parent}:step-000000003"
     assert config["trainer"]["freeze_d"] == 1
@@ -146,3 +147,20 @@ def test_a_fine_tuned_run_starts_adaptive_p_at_its_parents_last_p(tmp_path):
                           **{"trainer.augment": "auto", "trainer.init_from": str(plain_parent)})
     fresh.setup()
     assert fresh.augmenter.p == 0.0
+
+
+def test_a_fine_tuned_run_gets_r1_by_default_and_a_run_from_scratch_does_not(parent, tmp_path):
+    """r1_gamma's default (-1, auto) is R1 for a run that starts from a parent, whose D overpowers G on a small
+    folder without it, and nothing from scratch; an explicit value wins either way."""
+    data = grey_folder(tmp_path / "mine")
+    tuned = child_trainer(tmp_path / "tuned", data, **{"trainer.init_from": str(parent)})
+    tuned.setup()
+    assert tuned.r1_gamma == 1.0 and tuned.double_backward()
+    assert tuned.train_step()["penalty"] > 0
+    scratch = child_trainer(tmp_path / "scratch", data)
+    scratch.setup()
+    assert scratch.r1_gamma == 0.0 and scratch.train_step()["penalty"] == 0.0
+    off = child_trainer(tmp_path / "off", data, **{"trainer.init_from": str(parent), "trainer.r1_gamma": "0"})
+    off.setup()
+    assert off.r1_gamma == 0.0
+    assert off.train_step()["penalty"] == 0.0

@@ -14,6 +14,10 @@ DEFAULT_AUGMENT_POLICY = "color,translation,cutout"
 #: CPU time (959 -> 839 modes, KID 0.22 -> 0.33; docs/small-data.md): its D, with no R1, keeps r_t high
 #: without memorizing, so p climbs to its cap
 AUGMENT_AUTO_BELOW = 10_000
+#: ``r1_gamma = -1`` (auto) when fine-tuning: the parent's D is sure of itself from the first step, and on
+#: a 100-image folder it overpowered G within about 2,000 steps, G collapsing (KID 0.03 -> 1.02); R1 keeps its
+#: scores near the boundary and the run improving (docs/small-data.md). From scratch it did not help
+FINETUNE_R1_GAMMA = 1.0
 
 
 @dataclass
@@ -37,8 +41,9 @@ class GanTrainerConfig:
         0.0, min=0.0,
         help="adaptive balance: skip the discriminator update while its loss is below this (0: off; "
              "in the loss's own units, ignored by wgan-gp)")
-    r1_gamma: float = option(0.0, min=0.0, help="R1 penalty weight on real images (0: off)")
-    r1_every: int = option(1, min=1, max=1000,
+    r1_gamma: float = option(-1.0, min=-1.0, help="R1 penalty weight on real images (0: off; -1: auto, "
+                                                  f"{FINETUNE_R1_GAMMA:g} when fine-tuning with init_from, else off)")
+    r1_every: int = option(4, min=1, max=1000,
                            help="lazy R1: apply it every N steps, weighted by N (StyleGAN2 uses 16)")
     drift: float = option(0.0, min=0.0, help="epsilon drift: adds drift * mean(D(real)^2) to D's loss, keeping "
                                              "critic scores near zero with any loss (ProGAN: 0.001)")

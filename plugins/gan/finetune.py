@@ -20,6 +20,8 @@ from artengine import checkpoint as ckpt
 from artengine.errors import CheckpointError, ConfigError
 from artengine.rundir import RunDir
 
+from .config import FINETUNE_R1_GAMMA, GanTrainerConfig
+
 #: run settings that must agree for the weights to fit (besides the network sections)
 SHAPE_SETTINGS = ("image_size", "channels")
 #: trainer settings that change the networks' shapes
@@ -99,6 +101,14 @@ def load_parent_weights(parent: Parent, child_config: dict[str, Any],
                               hint="both runs must use the same generator and discriminator") from None
     augment = (meta.get("trainer") or {}).get("augment") or {}
     return ParentState(int(meta["step"]), float(augment["p"]) if "p" in augment else None)
+
+
+def resolve_r1_gamma(cfg: GanTrainerConfig) -> float:
+    """``trainer.r1_gamma`` as the step applies it: ``-1`` (auto) is ``FINETUNE_R1_GAMMA`` for a run that
+    starts from a parent (``init_from``; a resumed one too, so resuming changes nothing) and 0 otherwise."""
+    if cfg.r1_gamma >= 0:
+        return cfg.r1_gamma
+    return FINETUNE_R1_GAMMA if cfg.init_from else 0.0
 
 
 def discriminator_blocks(D: nn.Module) -> list[list[nn.Parameter]]:

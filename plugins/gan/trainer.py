@@ -30,7 +30,7 @@ from artengine.training.trainer import Trainer
 
 from .ada import AdaController
 from .augment import Augment, choose_augmentation
-from .finetune import ParentState, freeze_blocks, load_parent_weights, parse_init_from
+from .finetune import ParentState, freeze_blocks, load_parent_weights, parse_init_from, resolve_r1_gamma
 from .layers import PackedDiscriminator
 from .losses import r1_penalty
 from .tiling import is_tileable, random_roll
@@ -89,6 +89,7 @@ class GanTrainer(Trainer):
         fixed = torch.Generator().manual_seed(self.settings.seed * 7919 + 12345)
         self.fixed_z = torch.randn(cfg.grid_size, self.latent_dim, generator=fixed).to(self.device)
         self.latent_rng = self.generator_rng("latent", offset=1)
+        self.r1_gamma = resolve_r1_gamma(cfg)
         starting = not self.inference and not self.ctx.resume
         parent = self.init_from_parent() if cfg.init_from and starting else None
         self.parent_step = parent.step if parent is not None else None
@@ -118,7 +119,10 @@ class GanTrainer(Trainer):
         modules = {"G": self.G, "D": self.D, **({"G_ema": self.ema.shadow} if self.ema is not None else {})}
         state = load_parent_weights(parent, self.ctx.config.to_json(), modules)
         if self.ctx.rank == 0 and not self.ctx.quiet:
-            print(f"init-from: {parent.run_dir} {parent.checkpoint} (step {state.step})", file=sys.stderr, flush=True)
+            r1 = (f"; R1 gamma {self.r1_gamma:g} every {self.cfg.r1_every} steps (auto when fine-tuning; "
+                  "--set trainer.r1_gamma=0 turns it off)" if self.cfg.r1_gamma < 0 else "")
+            print(f"init-from: {parent.run_dir} {parent.checkpoint} (step {state.step}){r1}", file=sys.stderr,
+                  flush=True)
         return state
 
     def build_networks(self) -> tuple[nn.Module, nn.Module]:
@@ -166,7 +170,7 @@ class GanTrainer(Trainer):
 
     def double_backward(self) -> bool:
         """True when D's regularizers differentiate D's gradient (R1, WGAN-GP's penalty)."""
-        return self.cfg.r1_gamma > 0 or getattr(self.loss, "gp_weight", 0) > 0
+        return self.r1_gamma > 0 or getattr(self.loss, "gp_weight", 0) > 0
 
     def compile_steps(self) -> None:
         """``--compile``: the step's G and D through torch.compile, probed once now so a compiler failure
@@ -311,8 +315,8 @@ class GanTrainer(Trainer):
         penalty = self.loss.penalty(self.discriminate, real, fake)
         if cfg.drift > 0:
             penalty = penalty + cfg.drift * d_real.pow(2).mean()
-        if cfg.r1_gamma > 0 and self.step % cfg.r1_every == 0:
-            penalty = penalty + 0.5 * cfg.r1_gamma * cfg.r1_every * r1_penalty(self.discriminate, real)
+        if self.r1_gamma > 0 and self.step % cfg.r1_every == 0:
+            penalty = penalty + 0.5 * self.r1_gamma * cfg.r1_every * r1_penalty(self.discriminate, real)
         return penalty
 
     def balance_skip(self, d_loss: torch.Tensor) -> bool | torch.Tensor:
