@@ -43,13 +43,14 @@ def register_trainers(register):
 #: and an EMA half-life in images (StyleGAN2-ADA's rule, so short CPU runs' samples do not lag). The
 #: non-saturating loss with lazy R1 is 1.6x cheaper per step here but collapsed on stacked-mnist: 258 of
 #: 1,000 modes after 2,500 steps against WGAN-GP's 921 (docs/training.md). It stays four settings away:
-#: --set loss=bce --set drift=0 --set r1_gamma=0.1 --set r1_every=16.
+#: --set loss=bce --set drift=0 --set r1_gamma=0.1 --set r1_every=16. WGAN-GP's gradient penalty already
+#: regularizes D, so R1 stays off here even when fine-tuning (r1_gamma 0, not the trainer's auto).
 PROGAN_SETTINGS = {
     "image_size": 32,
     "sample_every": 250,
     "checkpoint_every": 500,
     "trainer": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1_g": 0.0, "beta2_g": 0.99, "beta1_d": 0.0, "beta2_d": 0.99,
-                "drift": 1e-3, "ema_images": 2000, "ema_rampup": 0.05},
+                "drift": 1e-3, "ema_images": 2000, "ema_rampup": 0.05, "r1_gamma": 0.0},
 }
 
 
