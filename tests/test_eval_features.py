@@ -258,3 +258,11 @@ def test_small_datasets_are_evaluated_during_training_by_default(tmp_path):
     assert trainer(folder, eval_every="0").eval_cadence() == 0
     assert trainer(folder, eval_every="7").eval_cadence() == 7
     assert trainer("digits").eval_cadence() == 0  # 1,797 images: only when asked
+
+
+def test_a_kid_as_noisy_as_it_is_large_is_flagged():
+    from artengine.evaluation.quality import kid_noise_warning
+
+    assert "cannot rank runs" in kid_noise_warning(0.315, 0.191)  # the skimage tiles folder
+    assert kid_noise_warning(0.138, 0.019) is None  # a spread well below the value
+    assert kid_noise_warning(0.0005, 0.0016) is None  # a model already close to its data

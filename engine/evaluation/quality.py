@@ -30,6 +30,21 @@ MAX_REAL = 5000
 FEATURE_COLLAPSE_RATIO = 0.5
 #: a near-copy share above both this and twice the dataset's own is flagged as memorization
 COPY_SHARE_WARNING = 0.05
+#: KID whose standard deviation over subsets is above this share of it is flagged as too noisy to rank runs
+#: by: on a folder of photos and textures, a few images with large activations decided KID through its cubic
+#: kernel and two evals of the same runs disagreed on which was better (docs/small-data.md)
+KID_NOISE_RATIO = 0.5
+#: below this KID a model is already close to its data, where a large relative spread is expected
+KID_NOISE_FLOOR = 0.01
+
+
+def kid_noise_warning(kid_value: float, kid_std: float) -> str | None:
+    """The warning for a KID too noisy to rank two runs by, or None."""
+    if kid_value < KID_NOISE_FLOOR or kid_std <= KID_NOISE_RATIO * kid_value:
+        return None
+    return (f"KID {kid_value:.4f} +- {kid_std:.4f}: its spread over subsets is more than half of it, so it cannot "
+            "rank runs that differ by less than that on this dataset; compare recall and near-copies too, or "
+            "evaluate more samples (--feature-samples)")
 
 
 def real_subset(real: torch.Tensor, limit: int = MAX_REAL, seed: int = 0) -> torch.Tensor:
@@ -118,6 +133,10 @@ def quality_report(samples: torch.Tensor, real: torch.Tensor, space: FeatureSpac
         warnings.append(f"{share:.0%} of samples are near-copies of training images (the dataset's own "
                         f"near-duplicate share is {baseline:.0%}): the generator memorizes; try --augment auto")
     result["feature_collapse_warning"] = bool(result["feature_spread_ratio"] < FEATURE_COLLAPSE_RATIO)
+    noisy = kid_noise_warning(result["kid"], result["kid_std"])
+    result["kid_noise_warning"] = noisy is not None
+    if noisy:
+        warnings.append(noisy)
     if inception is not None:
         inc_real = real_features(real, inception, cache=cache)
         inc = compare(inception.embed(samples), inc_real, prefix="inception_", seed=seed)
