@@ -120,10 +120,11 @@ def quality_report(samples: torch.Tensor, real: torch.Tensor, space: FeatureSpac
         if image_name is not None:
             pair["train_name"] = image_name(pair["train"])
     warnings = []
+    noisy = kid_noise_warning(result["kid"], result["kid_std"])
     if real.shape[0] < FD_MIN_REAL:
         warnings.append(f"FD from {real.shape[0]} real images is biased upward (its covariance has "
                         f"{real_feats.shape[1]} dimensions); compare FD only between evals of the same "
-                        "dataset and trust KID, which is unbiased")
+                        "dataset" + ("" if noisy else " and trust KID, which is unbiased"))
     if result["feature_spread_ratio"] < FEATURE_COLLAPSE_RATIO:
         warnings.append(f"samples spread {result['feature_spread_ratio']:.2f}x as much as the real images in "
                         "feature space: mode collapse")
@@ -133,7 +134,6 @@ def quality_report(samples: torch.Tensor, real: torch.Tensor, space: FeatureSpac
         warnings.append(f"{share:.0%} of samples are near-copies of training images (the dataset's own "
                         f"near-duplicate share is {baseline:.0%}): the generator memorizes; try --augment auto")
     result["feature_collapse_warning"] = bool(result["feature_spread_ratio"] < FEATURE_COLLAPSE_RATIO)
-    noisy = kid_noise_warning(result["kid"], result["kid_std"])
     result["kid_noise_warning"] = noisy is not None
     if noisy:
         warnings.append(noisy)
