@@ -32,7 +32,7 @@ from machine_info import line as machine_line  # noqa: E402
 
 SKIN_TONES = ("1f3fb", "1f3fc", "1f3fd", "1f3fe", "1f3ff")
 #: scikit-image's bundled photographs and textures (no synthetic graphics: a colour wheel's saturated
-#: gradients gave VGG16 activations six times the others' and dominated KID, and ``horse`` is a boolean
+#: gradients gave VGG16 activations about five times the others' and dominated KID, and ``horse`` is a boolean
 #: silhouette); scikit-learn adds its two sample photos
 SKIMAGE_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "brick", "grass", "gravel", "coins", "moon",
                   "hubble_deep_field", "immunohistochemistry", "clock", "camera", "retina", "cell")
