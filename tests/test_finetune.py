@@ -119,6 +119,7 @@ def test_cli_init_from_a_named_checkpoint_is_recorded_in_config_json(parent, tmp
                    *tiny, check=True)
     assert "init-from:" in proc.stderr and "step 3" in proc.stderr
     assert "R1 gamma 1 every 4 steps (auto when fine-tuning" in proc.stderr
+    assert "learning rates x2.5" in proc.stderr
     config = json.loads((out / "config.json").read_text())
     assert config["trainer"]["init_from"] == f"{parent}:step-000000003"
     assert config["trainer"]["freeze_d"] == 1
@@ -164,3 +165,24 @@ def test_a_fine_tuned_run_gets_r1_by_default_and_a_run_from_scratch_does_not(par
     off.setup()
     assert off.r1_gamma == 0.0
     assert off.train_step()["penalty"] == 0.0
+
+
+def test_a_fine_tuned_dcgan_trains_at_its_recipes_finetune_learning_rates(parent, tmp_path):
+    """The dcgan recipe's finetune_lr_scale (2.5) multiplies both rates in a run started from a parent, in its
+    optimizers and after the per-step schedule; from scratch, or with the scale set to 1, the rates are as set."""
+    data = grey_folder(tmp_path / "mine")
+    tuned = child_trainer(tmp_path / "tuned", data, **{"trainer.init_from": str(parent)})
+    tuned.setup()
+    assert tuned.cfg.finetune_lr_scale == 2.5
+    assert (tuned.lr_g, tuned.lr_d) == (pytest.approx(2.5 * tuned.cfg.lr_g), pytest.approx(2.5 * tuned.cfg.lr_d))
+    tuned.train_step()
+    assert tuned.opt_g.param_groups[0]["lr"] == pytest.approx(2.5 * tuned.cfg.lr_g)
+    assert tuned.opt_d.param_groups[0]["lr"] == pytest.approx(2.5 * tuned.cfg.lr_d)
+    scratch = child_trainer(tmp_path / "scratch", data)
+    scratch.setup()
+    scratch.train_step()
+    assert scratch.opt_g.param_groups[0]["lr"] == pytest.approx(scratch.cfg.lr_g)
+    plain = child_trainer(tmp_path / "plain", data, **{"trainer.init_from": str(parent),
+                                                       "trainer.finetune_lr_scale": "1"})
+    plain.setup()
+    assert (plain.lr_g, plain.lr_d) == (plain.cfg.lr_g, plain.cfg.lr_d)

@@ -76,6 +76,10 @@ class GanTrainerConfig:
                                                   "do not train; use when fine-tuning with --init-from")
     init_from: str = option("", help="RUN_DIR[:CHECKPOINT]: start from another run's G, D and EMA weights "
                                      "(same architecture, any dataset), for fine-tuning")
+    finetune_lr_scale: float = option(1.0, min=0.0, max=100.0,
+                                      help="multiplies lr_g and lr_d in a run started with init_from (the dcgan "
+                                           "recipe sets 2.5: with R1 on, the parent adapts to a small folder in "
+                                           "fewer steps); ignored from scratch")
 
 
 @dataclass

@@ -111,6 +111,14 @@ def resolve_r1_gamma(cfg: GanTrainerConfig) -> float:
     return FINETUNE_R1_GAMMA if cfg.init_from else 0.0
 
 
+def learning_rates(cfg: GanTrainerConfig) -> tuple[float, float]:
+    """(lr_g, lr_d) as the optimizers use them: ``finetune_lr_scale`` times the configured rates for a run
+    that starts from a parent (a resumed one too, so resuming changes nothing), the rates as they are
+    otherwise."""
+    scale = cfg.finetune_lr_scale if cfg.init_from else 1.0
+    return cfg.lr_g * scale, cfg.lr_d * scale
+
+
 def discriminator_blocks(D: nn.Module) -> list[list[nn.Parameter]]:
     """D's blocks from the input side: its ``blocks`` attribute where it has one, else each
     convolution or linear layer with the normalization layers that follow it."""

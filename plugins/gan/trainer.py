@@ -30,7 +30,14 @@ from artengine.training.trainer import Trainer
 
 from .ada import AdaController
 from .augment import Augment, choose_augmentation
-from .finetune import ParentState, freeze_blocks, load_parent_weights, parse_init_from, resolve_r1_gamma
+from .finetune import (
+    ParentState,
+    freeze_blocks,
+    learning_rates,
+    load_parent_weights,
+    parse_init_from,
+    resolve_r1_gamma,
+)
 from .layers import PackedDiscriminator
 from .losses import r1_penalty
 from .tiling import is_tileable, random_roll
@@ -90,6 +97,7 @@ class GanTrainer(Trainer):
         self.fixed_z = torch.randn(cfg.grid_size, self.latent_dim, generator=fixed).to(self.device)
         self.latent_rng = self.generator_rng("latent", offset=1)
         self.r1_gamma = resolve_r1_gamma(cfg)
+        self.lr_g, self.lr_d = learning_rates(cfg)
         starting = not self.inference and not self.ctx.resume
         parent = self.init_from_parent() if cfg.init_from and starting else None
         self.parent_step = parent.step if parent is not None else None
@@ -98,8 +106,8 @@ class GanTrainer(Trainer):
         self.D_train = self.wrap_distributed(self.discriminator_view())
         if self.settings.compile and not self.inference:
             self.compile_steps()
-        self.opt_g = self.make_optimizer(self.G, cfg.lr_g, (cfg.beta1_g, cfg.beta2_g))
-        self.opt_d = self.make_optimizer(self.D, cfg.lr_d, (cfg.beta1_d, cfg.beta2_d))
+        self.opt_g = self.make_optimizer(self.G, self.lr_g, (cfg.beta1_g, cfg.beta2_g))
+        self.opt_d = self.make_optimizer(self.D, self.lr_d, (cfg.beta1_d, cfg.beta2_d))
         self.scaler_g = grad_scaler(self.device, self.precision)
         self.scaler_d = grad_scaler(self.device, self.precision)
         self.augment_rng = self.generator_rng("augment", offset=2)
@@ -121,7 +129,9 @@ class GanTrainer(Trainer):
         if self.ctx.rank == 0 and not self.ctx.quiet:
             r1 = (f"; R1 gamma {self.r1_gamma:g} every {self.cfg.r1_every} steps (auto when fine-tuning; "
                   "--set trainer.r1_gamma=0 turns it off)" if self.cfg.r1_gamma < 0 else "")
-            print(f"init-from: {parent.run_dir} {parent.checkpoint} (step {state.step}){r1}", file=sys.stderr,
+            lr = (f"; learning rates x{self.cfg.finetune_lr_scale:g}: lr_g {self.lr_g:g}, lr_d {self.lr_d:g} "
+                  "(trainer.finetune_lr_scale)" if self.cfg.finetune_lr_scale != 1 else "")
+            print(f"init-from: {parent.run_dir} {parent.checkpoint} (step {state.step}){r1}{lr}", file=sys.stderr,
                   flush=True)
         return state
 
@@ -209,7 +219,7 @@ class GanTrainer(Trainer):
 
     def apply_lr_scale(self) -> float:
         scale = self.lr_scale()
-        for opt, base in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
+        for opt, base in ((self.opt_g, self.lr_g), (self.opt_d, self.lr_d)):
             for group in opt.param_groups:
                 group["lr"] = base * scale
         return scale
