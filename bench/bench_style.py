@@ -182,35 +182,52 @@ def bf16_quality(size: int, steps: int, pictures: str | None = None) -> dict:
 
 
 def fast_style_onnx(size: int, runs: int, width: int) -> dict:
-    """The fast-style network (``width``, 5 residual blocks) at size x size through onnxruntime."""
+    """The fast-style network (``width``, 5 residual blocks) at size x size through onnxruntime, as
+    ``artengine export`` writes it (``StyleExport``: the output layer on the space-to-depth input) and, as
+    the reference in the same alternating runs, the network exported as trained."""
     import warnings
 
     import numpy as np
     import onnxruntime as ort
     import torch
 
-    from artengine.plugins.style.fast_trainer import StyleExport
-    from artengine.plugins.style.transformer import TransformerNet
+    from artengine.plugins.style.transformer import StyleExport, TransformerNet
+    from artengine.runtime.model import session_options
 
-    module = StyleExport(TransformerNet(width, 5)).eval()
+    class AsTrained(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, image):
+            return self.net(image).clamp(0.0, 1.0)
+
+    net = TransformerNet(width, 5).eval()
+    modules = {"export": StyleExport(net).eval(), "as_trained": AsTrained(net).eval()}
+    x = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
+    times: dict[str, list[float]] = {k: [] for k in modules}
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "fast.onnx")
-        axes = {0: "batch", 2: "height", 3: "width"}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(module, (torch.rand(1, 3, 64, 64),), path, input_names=["image"],
-                              output_names=["out"], dynamic_axes={"image": axes, "out": axes}, dynamo=False)
-        from artengine.runtime.model import session_options
-
-        session = ort.InferenceSession(path, session_options(), providers=["CPUExecutionProvider"])
-        x = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
-        session.run(None, {"image": x})
-        times = []
+        sessions = {}
+        for name, module in modules.items():
+            path = os.path.join(tmp, f"{name}.onnx")
+            axes = {0: "batch", 2: "height", 3: "width"}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(module, (torch.rand(1, 3, 64, 64),), path, input_names=["image"],
+                                  output_names=["out"], dynamic_axes={"image": axes, "out": axes}, dynamo=False)
+            sessions[name] = ort.InferenceSession(path, session_options(), providers=["CPUExecutionProvider"])
+            sessions[name].run(None, {"image": x})
         for _ in range(runs):
-            t0 = time.perf_counter()
-            session.run(None, {"image": x})
-            times.append(time.perf_counter() - t0)
-    return {"size": size, "width": width, "s_best": min(times), "s_median": sorted(times)[len(times) // 2]}
+            for name, session in sessions.items():
+                t0 = time.perf_counter()
+                session.run(None, {"image": x})
+                times[name].append(time.perf_counter() - t0)
+
+    def median(v: list[float]) -> float:
+        return sorted(v)[len(v) // 2]
+
+    return {"size": size, "width": width, "s_best": min(times["export"]), "s_median": median(times["export"]),
+            "as_trained_s_best": min(times["as_trained"]), "as_trained_s_median": median(times["as_trained"])}
 
 
 def main() -> None:

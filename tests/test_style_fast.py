@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 
 from artengine.cli import get_cli
-from artengine.plugins.style.transformer import StyleExport, TransformerNet
+from artengine.plugins.style.transformer import SpaceToDepthConv, StyleExport, TransformerNet
 
 
 def test_transformer_keeps_any_size():
@@ -20,6 +20,27 @@ def test_transformer_keeps_any_size():
         out = net(torch.rand(2, 3, h, w))
         assert out.shape == (2, 3, h, w)
         assert 0 <= out.min() and out.max() <= 1
+
+
+def test_the_exported_output_layer_computes_the_same_conv_on_the_space_to_depth_input():
+    """StyleExport's output layer (a 5x5 conv over the 2x2 space-to-depth of the padded input) gives the
+    original 9x9 reflection-padded conv's numbers at even and odd sizes, and leaves the trained net as it was."""
+    torch.manual_seed(0)
+    net = TransformerNet(width=8, residual_blocks=1).eval()
+    exported = StyleExport(net).eval()
+    assert isinstance(exported.net.out, SpaceToDepthConv) and not isinstance(net.out, SpaceToDepthConv)
+    assert exported.net.out.conv.kernel_size == (5, 5) and exported.net.out.conv.out_channels == 12
+    with torch.no_grad():
+        for h, w in ((32, 32), (33, 47), (9, 10)):
+            x = torch.randn(2, 8, h, w)
+            want = net.out(x)
+            got = exported.net.out(x)
+            assert got.shape == want.shape == (2, 3, h, w)
+            assert (got - want).abs().max() <= 1e-5
+            image = torch.rand(1, 3, h, w)
+            assert (exported(image) - net(image)).abs().max() <= 1e-5
+    with pytest.raises(ValueError, match="odd square kernel"):
+        SpaceToDepthConv(torch.nn.Identity(), torch.nn.Conv2d(3, 3, 4))
 
 
 def _export(module, path, exporter: str) -> None:
