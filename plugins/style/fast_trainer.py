@@ -8,7 +8,6 @@ upkeep (metrics, progress, grids, checkpoints, resume) are the core :class:`Trai
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +99,7 @@ class FastStyleTrainer(Trainer):
                          value_range=(0.0, 1.0), nrow=self.fixed.shape[0])
 
     def export_model(self, ema: bool = True) -> tuple[nn.Module, dict[str, Any]]:
-        module = StyleExport(copy.deepcopy(self.net).float().eval()).cpu()
+        module = StyleExport(self.net).float().cpu()  # StyleExport copies the net: training goes on unchanged
         settings = {k: v for k, v in to_dict(self.cfg).items() if k != "style"}
         meta = {
             "kind": "image-to-image",

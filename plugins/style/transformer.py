@@ -107,12 +107,13 @@ def for_export(net: TransformerNet) -> TransformerNet:
 
 
 class StyleExport(nn.Module):
-    """What export hands to ONNX: ``image [B, 3, H, W]`` in [0, 1] -> stylized ``image``, same shape
-    (the network's output layer rewritten by :func:`for_export`)."""
+    """What export hands to ONNX: ``image [B, 3, H, W]`` in [0, 1] -> stylized ``image``, same shape.
+    It holds a copy of ``net`` with the output layer rewritten by :func:`for_export`, or with
+    ``fast_output=False`` the network as trained (benches compare the two)."""
 
-    def __init__(self, net: TransformerNet):
+    def __init__(self, net: TransformerNet, fast_output: bool = True):
         super().__init__()
-        self.net = for_export(net)
+        self.net = for_export(net) if fast_output else copy.deepcopy(net).eval()
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.net(image).clamp(0.0, 1.0)
