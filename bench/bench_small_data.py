@@ -77,7 +77,6 @@ def skimage_crops(root: Path, n: int, size: int = 96, seed: int = 0) -> Path:
     each picture so that every picture gives about as many (tiles that are almost one flat colour, such
     as a photo's black border, are left out), so no two training images share pixels."""
     import skimage.data
-    from PIL import Image
     from sklearn.datasets import load_sample_images
 
     root.mkdir(parents=True, exist_ok=True)
@@ -91,18 +90,34 @@ def skimage_crops(root: Path, n: int, size: int = 96, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     per_picture = []
     for pic in pictures:
-        tiles = [pic[y:y + size, x:x + size] for y in range(0, pic.shape[0] - size + 1, size)
-                 for x in range(0, pic.shape[1] - size + 1, size)]
-        tiles = [t for t in tiles if float(t.std()) > 8.0]
-        per_picture.append([tiles[i] for i in rng.permutation(len(tiles))])
-    chosen = []
-    while len(chosen) < n and any(per_picture):
-        for tiles in per_picture:
-            if tiles and len(chosen) < n:
-                chosen.append(tiles.pop())
-    for i, tile in enumerate(chosen):
-        Image.fromarray(tile.astype(np.uint8)).convert("RGB").save(root / f"tile{i:04d}.png")
+        tiles = [t for t in _tiles(pic, size) if float(t.std()) > 8.0]
+        per_picture.append([tiles[i] for i in rng.permutation(len(tiles))][::-1])
+    _save_tiles(_in_turn(per_picture, n), root, "tile")
     return root
+
+
+def _tiles(pic: np.ndarray, size: int) -> list[np.ndarray]:
+    """The non-overlapping ``size`` px tiles of ``pic``, row by row."""
+    return [pic[y:y + size, x:x + size] for y in range(0, pic.shape[0] - size + 1, size)
+            for x in range(0, pic.shape[1] - size + 1, size)]
+
+
+def _in_turn(groups: list[list[np.ndarray]], n: int) -> list[np.ndarray]:
+    """Up to ``n`` items, one from the front of each group in turn, so every group gives about as many."""
+    queues = [list(g) for g in groups]
+    chosen: list[np.ndarray] = []
+    while len(chosen) < n and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < n:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+def _save_tiles(tiles: list[np.ndarray], root: Path, prefix: str) -> None:
+    from PIL import Image
+
+    for i, tile in enumerate(tiles):
+        Image.fromarray(tile.astype(np.uint8)).convert("RGB").save(root / f"{prefix}{i:04d}.png")
 
 
 #: scikit-image's three bundled textures (512 x 512, grey)
@@ -113,21 +128,10 @@ def skimage_textures(root: Path, n: int, size: int = 48) -> Path:
     """``n`` non-overlapping ``size`` px tiles of scikit-image's three textures, in turn from each (100 of
     each for n = 300): a folder of a few kinds of one thing, as the emoji folder is."""
     import skimage.data
-    from PIL import Image
 
     root.mkdir(parents=True, exist_ok=True)
-    per_texture = []
-    for name in SKIMAGE_TEXTURES:
-        pic = np.asarray(getattr(skimage.data, name)())
-        per_texture.append([pic[y:y + size, x:x + size] for y in range(0, pic.shape[0] - size + 1, size)
-                            for x in range(0, pic.shape[1] - size + 1, size)])
-    chosen = []
-    while len(chosen) < n and any(per_texture):
-        for tiles in per_texture:
-            if tiles and len(chosen) < n:
-                chosen.append(tiles.pop(0))
-    for i, tile in enumerate(chosen):
-        Image.fromarray(tile.astype(np.uint8)).convert("RGB").save(root / f"texture{i:04d}.png")
+    per_texture = [_tiles(np.asarray(getattr(skimage.data, name)()), size) for name in SKIMAGE_TEXTURES]
+    _save_tiles(_in_turn(per_texture, n), root, "texture")
     return root
 
 
