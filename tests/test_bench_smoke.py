@@ -45,3 +45,20 @@ def test_bench_quick(script):
                           timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "machine: CPU " in proc.stdout + proc.stderr
+
+
+def test_precision_bench_times_every_recipe_in_each_mode_and_names_autos_pick():
+    import torch
+
+    from artengine.training.precision import resolve_precision
+
+    out = _run(sys.executable, "bench/bench_precision.py", "--quick", "--recipes", "dcgan,progan")
+    assert out.startswith("machine: CPU ") and "capability" in out
+    picked = "bf16+cl" if resolve_precision("auto", torch.device("cpu")) == "bf16" else "fp32+cl"
+    assert f"auto picks {picked} here" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["dcgan"], ["progan"])}
+    assert set(rows) == {"dcgan", "progan"}, out
+    for fields in rows.values():
+        rates = [float(v) for v in fields[3:6]]  # fp32, fp32+cl, bf16+cl images/s
+        assert all(r > 0 for r in rates), out
+        assert fields[6] == picked
