@@ -44,13 +44,14 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def one_trainer_point(recipe: str, size: int, batch: int, steps: int, device: str) -> dict:
-    """Runs in a subprocess: one trainer at one size and batch."""
+def one_trainer_point(recipe: str, size: int, batch: int, steps: int, device: str, precision: str = "auto") -> dict:
+    """Runs in a subprocess: one trainer at one size and batch, at ``precision`` (``auto``: what
+    `artengine train` uses here)."""
     import torch
     import trainers
 
     trainer = trainers.build_trainer(recipe, Path(tempfile.mkdtemp(prefix="scaling-")) / "run", image_size=size,
-                                     batch_size=batch, device=device)
+                                     batch_size=batch, device=device, precision=precision)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     seconds = trainers.time_steps(trainer.train_step, steps, device)
@@ -201,6 +202,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path("bench/results/scaling"))
     p.add_argument("--device", default="cpu")
     p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--precision", default="auto", help="trainers' precision (auto: the recipes' default)")
     p.add_argument("--batch", type=int, default=16, help="batch of the image-size sweep")
     p.add_argument("--size", type=int, default=32, help="image size of the batch sweep")
     p.add_argument("--sizes", default=",".join(map(str, SIZES)))
@@ -214,7 +216,7 @@ def main() -> None:
     args = p.parse_args()
     if args._trainer:
         recipe, size, batch = args._trainer
-        print(json.dumps(one_trainer_point(recipe, int(size), int(batch), args.steps, args.device)))
+        print(json.dumps(one_trainer_point(recipe, int(size), int(batch), args.steps, args.device, args.precision)))
         return
     if args._render:
         print(json.dumps(one_render_point(args._render[0], int(args._render[1]))))
@@ -231,14 +233,24 @@ def main() -> None:
     recipes = args.recipes.split(",") if args.recipes else trainers.available_recipes()
     results: dict = {"machine": info, "batch": args.batch, "size": args.size, "steps": args.steps,
                      "by_size": [], "by_batch": [], "render": []}
-    common = ["--steps", str(args.steps), "--device", args.device]
+    common = ["--steps", str(args.steps), "--device", args.device, "--precision", args.precision]
     args.out.mkdir(parents=True, exist_ok=True)
+
+    auto = ""
+    if args.precision == "auto":
+        import torch
+
+        from artengine.training.precision import resolve_precision
+
+        auto = f" = {resolve_precision('auto', torch.device(args.device))}"
+    results["precision"] = args.precision + auto
 
     def write() -> str:
         """The files so far: a long sweep stopped part-way still leaves its points."""
         load = os.getloadavg()[0]
         caption = (f"{info['cpu']}, {info['cores']} cores, capability {info.get('cpu_capability')}, "
-                   f"{args.device}; {args.steps} steps per point; load average {load:.1f}"
+                   f"{args.device}, precision {args.precision}{auto}; {args.steps} steps per point; "
+                   f"load average {load:.1f}"
                    + (f"; {args.label}" if args.label else ""))
         (args.out / "scaling.json").write_text(json.dumps(results, indent=2) + "\n")
         (args.out / "scaling.svg").write_text(svg(results, caption))
