@@ -4,7 +4,8 @@ against ``--n``, from one script, written as a table (Markdown) and a small SVG 
 Each point runs in its own process, so its peak resident memory is its own (CUDA: peak allocated).
 Trainers are built the way `artengine train` builds them (bench/trainers.py), with in-memory data;
 a point is the mean time of ``--steps`` steps after one warm-up step. Rendering times
-``artengine.render.render`` of the 64 px DCGAN generator (random weights) writing only the grid.
+``artengine.render.render`` of the 64 px DCGAN generator (random weights) writing the grid and all ``--n``
+single PNGs, as `artengine render --n N` does (with the grid alone it would stop after the grid's 256 images).
 
     .venv/bin/python bench/bench_scaling.py --out docs/benchmarks          # 16-128 px, batch 4-64, n 1-1024
     .venv/bin/python bench/bench_scaling.py --quick --out /tmp/scaling     # smoke run
@@ -61,12 +62,12 @@ def one_trainer_point(recipe: str, size: int, batch: int, steps: int, device: st
 
 
 def one_render_point(model: str, n: int) -> dict:
-    """Runs in a subprocess: `artengine render --n N` (grid only) of one model."""
+    """Runs in a subprocess: `artengine render --n N` of one model (the grid and N single PNGs)."""
     from artengine.render import render
 
     out = Path(tempfile.mkdtemp(prefix="scaling-render-"))
     t0 = time.perf_counter()
-    render(model, out, n=n, singles=False)
+    render(model, out, n=n)
     return {"n": n, "s": time.perf_counter() - t0, "peak_mb": _peak_mb()}
 
 
@@ -188,7 +189,7 @@ def markdown(results: dict, caption: str) -> str:
               "| trainer | batch | s / step | img / s | peak MB |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {p['recipe']} | {p['batch']} | {p['s_per_step']:.3f} | {p['img_per_s']:.1f} | {p['peak_mb']:.0f} |"
               for p in results["by_batch"]]
-    lines += ["", "`artengine render` (64 px DCGAN generator, grid only), by `--n`:", "",
+    lines += ["", "`artengine render` (64 px DCGAN generator, grid and single PNGs), by `--n`:", "",
               "| --n | s | images / s | peak MB |", "|---:|---:|---:|---:|"]
     lines += [f"| {p['n']} | {p['s']:.3f} | {p['n'] / p['s']:.0f} | {p['peak_mb']:.0f} |" for p in results["render"]]
     return "\n".join(lines) + "\n"

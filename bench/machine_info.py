@@ -1,15 +1,16 @@
 """What machine a benchmark ran on, printed beside every table: numbers mean nothing without it.
 
 CPU model, the cores this process may use, torch's CPU capability (the kernels it dispatches to),
-whether bf16 and int8 dot products run natively (AMX / AVX512-BF16, VNNI), the load average (a
-loaded machine's numbers are not its speed), and the CUDA card when one is used. Torch is optional:
-the onnxruntime-only benches can describe the machine without importing it.
+whether bf16 and int8 dot products run natively (AMX / AVX512-BF16, VNNI), how many cores other
+processes keep busy (a loaded machine's numbers are not its speed), and the CUDA card when one is used.
+Torch is optional: the onnxruntime-only benches can describe the machine without importing it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 from artengine import machine
 from artengine.machine import cpu_model, usable_cores
@@ -18,6 +19,31 @@ from artengine.machine import cpu_model, usable_cores
 def cpu_flags() -> set[str]:
     """The fast-path CPU flags this CPU has (artengine.machine reads them from /proc/cpuinfo)."""
     return {flag for flag, present in machine.cpu_flags().items() if present}
+
+
+def _busy_ticks() -> tuple[int, int]:
+    """(CPU ticks spent busy by the whole machine, ticks spent by this process and its waited-for children)."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        fields = [int(v) for v in fh.readline().split()[1:]]
+    busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # all but idle and iowait
+    with open("/proc/self/stat", encoding="ascii") as fh:
+        own = fh.read().rsplit(")", 1)[1].split()
+    return busy, sum(int(v) for v in own[11:15])  # utime, stime, cutime, cstime
+
+
+def cores_busy_elsewhere(window: float = 0.5) -> float | None:
+    """How many cores other processes kept busy during the last ``window`` seconds (None off Linux).
+
+    The load average is a minute-long memory: right after another bench (or this script's own setup) it
+    still reads high on an idle machine, so the warning below is based on this instead."""
+    try:
+        busy0, own0 = _busy_ticks()
+        time.sleep(window)
+        busy1, own1 = _busy_ticks()
+    except (OSError, ValueError, IndexError):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    return max(0.0, ((busy1 - busy0) - (own1 - own0)) / hz / window)
 
 
 def describe(device: str = "cpu", *, torch_info: bool = True) -> dict[str, object]:
@@ -31,6 +57,9 @@ def describe(device: str = "cpu", *, torch_info: bool = True) -> dict[str, objec
         "amx": bool(flags & {"amx_bf16", "amx_tile"}),
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
+    elsewhere = cores_busy_elsewhere()
+    if elsewhere is not None:
+        info["cores_busy_elsewhere"] = round(elsewhere, 2)
     if torch_info or "torch" in sys.modules:
         import torch
 
@@ -52,7 +81,14 @@ def line(device: str = "cpu", *, torch_info: bool = True) -> str:
     if "gpu" in info:
         parts.append(f"GPU {info['gpu']}")
     parts.append(f"load {info['load_avg_1m']}")
+    elsewhere = info.get("cores_busy_elsewhere")
+    if elsewhere is not None:
+        parts.append(f"other processes busy on {elsewhere} cores")
     text = "machine: " + "; ".join(parts)
-    if float(info["load_avg_1m"]) > 0.5 * int(info["cores"]):
+    if elsewhere is not None:
+        if float(elsewhere) > 0.25 * int(info["cores"]):
+            text += ("\nWARNING: the machine is loaded (other processes keep more than a quarter of its cores busy): "
+                     "these are not its speed")
+    elif float(info["load_avg_1m"]) > 0.5 * int(info["cores"]):
         text += "\nWARNING: the machine is loaded (load average above half its cores): these are not its speed"
     return text

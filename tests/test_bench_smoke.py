@@ -62,3 +62,35 @@ def test_precision_bench_times_every_recipe_in_each_mode_and_names_autos_pick():
         rates = [float(v) for v in fields[3:6]]  # fp32, fp32+cl, bf16+cl images/s
         assert all(r > 0 for r in rates), out
         assert fields[6] == picked
+
+
+def test_machine_line_counts_cores_other_processes_keep_busy_not_its_own():
+    """The loaded-machine warning reads what other processes use now, not the minute-long load average."""
+    import threading
+    import time
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import machine_info
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        assert machine_info.cores_busy_elsewhere(0.5) >= 0.6
+    finally:
+        spinner.kill()
+        spinner.wait()
+    stop = threading.Event()
+
+    def spin() -> None:  # this process's own work is not "elsewhere"
+        while not stop.is_set():
+            pass
+
+    before = machine_info.cores_busy_elsewhere(0.5)
+    worker = threading.Thread(target=spin)
+    worker.start()
+    try:
+        while_spinning = machine_info.cores_busy_elsewhere(0.5)
+    finally:
+        stop.set()
+        worker.join()
+    assert while_spinning - before < 0.5  # counted as elsewhere, the spinning thread would add a whole core
