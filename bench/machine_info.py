@@ -22,10 +22,15 @@ def cpu_flags() -> set[str]:
 
 
 def _busy_ticks() -> tuple[int, int]:
-    """(CPU ticks spent busy by the whole machine, ticks spent by this process and its waited-for children)."""
+    """(CPU ticks spent busy on the cores this process may use, ticks spent by this process and its
+    waited-for children)."""
+    mine = {f"cpu{i}" for i in os.sched_getaffinity(0)}
+    busy = 0
     with open("/proc/stat", encoding="ascii") as fh:
-        fields = [int(v) for v in fh.readline().split()[1:]]
-    busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # all but idle and iowait
+        for line in fh:
+            name, *values = line.split()
+            if name in mine:  # user nice system idle iowait irq softirq steal (guest time is inside user)
+                busy += sum(int(v) for i, v in enumerate(values[:8]) if i not in (3, 4))
     with open("/proc/self/stat", encoding="ascii") as fh:
         own = fh.read().rsplit(")", 1)[1].split()
     return busy, sum(int(v) for v in own[11:15])  # utime, stime, cutime, cstime
@@ -40,7 +45,7 @@ def cores_busy_elsewhere(window: float = 0.5) -> float | None:
         busy0, own0 = _busy_ticks()
         time.sleep(window)
         busy1, own1 = _busy_ticks()
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError, AttributeError):  # no /proc, no sched_getaffinity
         return None
     hz = os.sysconf("SC_CLK_TCK")
     return max(0.0, ((busy1 - busy0) - (own1 - own0)) / hz / window)

@@ -283,9 +283,12 @@ def test_digits_training_covers_all_ten_modes(tmp_path):
 
 
 def test_a_trainer_built_from_python_writes_the_config_the_cli_would(tmp_path):
+    from artengine.training.precision import resolve_precision
+
     trainer = tiny_trainer(tmp_path / "py", steps=1)
     saved = json.loads((tmp_path / "py/config.json").read_text())
-    assert saved["resolved_precision"] == trainer.precision == "fp32" and saved["resolved_device"] == "cpu"
+    auto_here = resolve_precision("auto", torch.device("cpu"))  # bf16 on AMX / AVX512-BF16 CPUs, else fp32
+    assert saved["resolved_precision"] == trainer.precision == auto_here and saved["resolved_device"] == "cpu"
     assert saved["channels"] == 1 and saved["dataset_info"]["name"] == "digits" and "torch" in saved["versions"]
     assert trainer.ctx.config.resolved and trainer.settings.channels == 1
 
