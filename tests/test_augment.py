@@ -305,7 +305,9 @@ def test_bench_small_data_runs_quick(tmp_path):
     results = json.loads(out.read_text())["results"]
     assert {"emoji-people --augment auto", "skimage-crops --augment none"} <= set(results)
     assert any(k.startswith("init-from") for k in results)
-    assert sum(k.startswith("scratch") for k in results) == 2  # as long as the fine-tuning, and the whole budget
+    scratch = [k for k in results if k.startswith("scratch")]
+    # as long as the fine-tuning, the whole budget, and the whole budget at the fine-tuned run's learning rates
+    assert len(scratch) == 3 and sum(" lr x" in k for k in scratch) == 1, scratch
 
 
 def test_adaptive_p_under_torchrun_is_summed_over_ranks(tmp_path):
