@@ -61,7 +61,8 @@ def measure(recipe: str, args: argparse.Namespace, tmp: Path) -> dict[str, float
                                          device=args.device, precision=precision,
                                          extra={"channels_last": str(channels_last).lower()})
         steps[mode] = trainer.train_step
-        trainers.time_steps(trainer.train_step, 0, args.device, warmup=args.warmup)
+        for _ in range(args.warmup):
+            trainer.train_step()
     rates: dict[str, list[float]] = {mode: [] for mode in steps}
     for _ in range(args.rounds):
         for mode, step in steps.items():
