@@ -64,12 +64,12 @@ def test_precision_bench_times_every_recipe_in_each_mode_and_names_autos_pick():
         assert fields[6] == picked
 
 
-def test_machine_line_counts_cores_other_processes_keep_busy_not_its_own():
+def test_machine_line_counts_cores_other_processes_keep_busy_not_its_own(monkeypatch):
     """The loaded-machine warning reads what other processes use now, not the minute-long load average."""
     import threading
     import time
 
-    sys.path.insert(0, str(ROOT / "bench"))
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
     import machine_info
 
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
