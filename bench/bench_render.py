@@ -145,9 +145,10 @@ def main() -> None:
 
     threads = args.threads or usable_cores()
     torch.set_num_threads(threads)
-    print(machine_info.line())
+    info = machine_info.describe()
+    print(machine_info.line(info=info))
     print(f"onnxruntime {ort.__version__}, {threads} threads; int8 kernels with VNNI: "
-          f"{'yes' if machine_info.describe()['vnni'] else 'no (int8 runs without dot-product instructions)'}")
+          f"{'yes' if info['vnni'] else 'no (int8 runs without dot-product instructions)'}")
     torch.manual_seed(0)
     net = GeneratorExport(DcganGenerator(DcganGeneratorConfig(), image_size=64, channels=3)).eval()
     latent_dim = DcganGeneratorConfig().latent_dim

@@ -228,9 +228,9 @@ def main() -> None:
 
     import trainers
 
-    header = machine_info.line(args.device)
-    print(header, flush=True)
     info = machine_info.describe(args.device)
+    header = machine_info.line(args.device, info=info)
+    print(header, flush=True)
     recipes = args.recipes.split(",") if args.recipes else trainers.available_recipes()
     results: dict = {"machine": info, "batch": args.batch, "size": args.size, "steps": args.steps,
                      "by_size": [], "by_batch": [], "render": []}

@@ -249,9 +249,10 @@ def main() -> None:
 
     from artengine.training.precision import native_bf16
 
-    print(machine_info.line(args.device), file=sys.stderr)
+    info = machine_info.describe(args.device)
+    print(machine_info.line(args.device, info=info), file=sys.stderr)
     native = native_bf16(torch.device(args.device))
-    report: dict = {"machine": machine_info.describe(args.device), "native_bf16": native,
+    report: dict = {"machine": info, "native_bf16": native,
                     "threads": os.environ.get("OMP_NUM_THREADS", "default"), "load_avg": os.getloadavg()}
     # the plain loop at each precision the hardware runs natively (bf16 only with AMX/AVX512-BF16 or CUDA)
     precisions = ("fp32", "bf16") if native else ("fp32",)

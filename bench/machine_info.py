@@ -76,9 +76,10 @@ def describe(device: str = "cpu", *, torch_info: bool = True) -> dict[str, objec
     return info
 
 
-def line(device: str = "cpu", *, torch_info: bool = True) -> str:
-    """One line for the top of a table, with a warning when the machine is busy."""
-    info = describe(device, torch_info=torch_info)
+def line(device: str = "cpu", *, torch_info: bool = True, info: dict[str, object] | None = None) -> str:
+    """One line for the top of a table, with a warning when the machine is busy. ``info``: an earlier
+    :func:`describe` of the same moment, so a bench that keeps it does not sample the machine twice."""
+    info = info if info is not None else describe(device, torch_info=torch_info)
     parts = [f"CPU {info['cpu']} ({info['cores']} cores usable)"]
     if "cpu_capability" in info:
         parts.append(f"torch {info['torch']} capability {info['cpu_capability']}")
