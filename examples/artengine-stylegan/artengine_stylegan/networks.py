@@ -67,8 +67,8 @@ class MappingNetwork(nn.Module):
     def forward(self, z: torch.Tensor, *, track: bool = True) -> torch.Tensor:
         w = self.net(normalize_2nd_moment(z.float()))
         if track and self.training and self.w_avg_beta < 1:
-            with torch.no_grad():
-                self.w_avg.copy_(w.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
+            with torch.no_grad():  # in float32 whatever autocast computed w in
+                self.w_avg.copy_(w.detach().float().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
         return w
 
     def truncate(self, w: torch.Tensor, psi: torch.Tensor | float) -> torch.Tensor:
@@ -184,8 +184,7 @@ class StyleGenerator(nn.Module):
                 crossover: int | torch.Tensor | None = None, return_ws: bool = False):
         """Images for latents ``z``; ``z2`` + ``crossover``: mixed styles; ``return_ws``: also the
         per-layer styles (the path-length regularizer differentiates with respect to them)."""
-        track = z2 is None
-        ws = self.broadcast(self.mapping(z, track=track))
+        ws = self.broadcast(self.mapping(z))  # the first latents' w feed the tracked average, mixed or not
         if z2 is not None:
             ws2 = self.broadcast(self.mapping(z2, track=False))
             ws = self.mix(ws, ws2, self.num_ws if crossover is None else crossover)

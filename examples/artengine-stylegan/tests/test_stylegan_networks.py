@@ -125,6 +125,18 @@ def test_mapping_tracks_the_average_w_only_while_training():
     torch.testing.assert_close(g.mapping.w_avg, after_train)
 
 
+def test_mapping_tracks_the_average_w_in_float32_when_styles_are_mixed_under_bf16_autocast():
+    # training mixes styles in most batches and may run in bf16: the average must move all the same,
+    # or truncation pulls every image towards w = 0 instead of the average style
+    g = StyleGenerator(StyleGeneratorConfig(**SMALL), image_size=8, channels=1)
+    g.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        g(torch.randn(8, 16), z2=torch.randn(8, 16), crossover=2)
+        g(torch.randn(8, 16))
+    assert g.mapping.w_avg.dtype == torch.float32
+    assert float(g.mapping.w_avg.abs().sum()) > 0
+
+
 def test_circular_upsampling_commutes_with_rolling():
     x = torch.randn(1, 2, 6, 6)
     up_then_roll = torch.roll(upsample2x(x, circular=True), shifts=(2, 4), dims=(2, 3))

@@ -48,6 +48,7 @@ def test_train_stylegan_runs_every_regularizer_and_resumes_bit_exactly(tmp_path)
     b = load_file(str(tmp_path / "resumed/checkpoints/step-000000006.safetensors"))
     assert set(a) == set(b) and "stylegan.pl_mean" in a and any(k.startswith("G_ema.") for k in a)
     assert float(a["stylegan.pl_mean"]) > 0
+    assert float(a["G_ema.mapping.w_avg"].abs().sum()) > 0  # truncation's centre, tracked with style mixing on
     for key in a:
         assert torch.equal(a[key], b[key]), key
 
