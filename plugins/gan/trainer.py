@@ -97,6 +97,7 @@ class GanTrainer(Trainer):
         self.fixed_z = torch.randn(cfg.grid_size, self.latent_dim, generator=fixed).to(self.device)
         self.latent_rng = self.generator_rng("latent", offset=1)
         self.r1_gamma = resolve_r1_gamma(cfg)
+        self.last_r1 = torch.zeros((), device=self.device)  # logged every step, computed every r1_every
         self.lr_g, self.lr_d = learning_rates(cfg)
         starting = not self.inference and not self.ctx.resume
         parent = self.init_from_parent() if cfg.init_from and starting else None
@@ -315,6 +316,8 @@ class GanTrainer(Trainer):
                 del self.opt_d.found_inf
         self.scaler_d.update()
         stats["penalty"] = penalty.detach().float()
+        if self.r1_gamma > 0:
+            stats["r1"] = self.last_r1
         stats["d_skipped"] = skip if isinstance(skip, torch.Tensor) else loss.new_zeros(())
         return stats
 
@@ -326,7 +329,9 @@ class GanTrainer(Trainer):
         if cfg.drift > 0:
             penalty = penalty + cfg.drift * d_real.pow(2).mean()
         if self.r1_gamma > 0 and self.step % cfg.r1_every == 0:
-            penalty = penalty + 0.5 * self.r1_gamma * cfg.r1_every * r1_penalty(self.discriminate, real)
+            r1 = r1_penalty(self.discriminate, real)
+            self.last_r1 = r1.detach().float()  # the log shows the latest even when no logged step computes one
+            penalty = penalty + 0.5 * self.r1_gamma * cfg.r1_every * r1
         return penalty
 
     def balance_skip(self, d_loss: torch.Tensor) -> bool | torch.Tensor:

@@ -41,6 +41,7 @@ def test_train_stylegan_runs_every_regularizer_and_resumes_bit_exactly(tmp_path)
     metrics = [json.loads(line) for line in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics] == [1, 2, 3, 4, 5, 6]
     assert {m["step"] for m in metrics if m.get("penalty", 0) > 0} == {1, 3, 5}  # lazy R1, every 2nd step
+    assert all(m["r1"] > 0 for m in metrics)  # the latest R1 term, on every line between the lazy steps too
     assert {m["step"] for m in metrics if "pl_penalty" in m} == {1, 4}
     config = json.loads((tmp_path / "straight" / "config.json").read_text())
     assert config["trainer"]["name"] == "stylegan" and config["generator"]["tileable"] is True
