@@ -161,7 +161,8 @@ def measure(run: Path, args) -> dict:
     metrics = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     steps = [m for m in metrics if "loss_d" in m]
     last = steps[-1] if steps else {}
-    return {"step": result["step"], "kid": result["kid"], "kid_std": result["kid_std"], "recall": result["recall"],
+    return {"step": result["step"], "kid": result["kid"], "kid_std": result["kid_std"], "kid_unit": result["kid_unit"],
+            "kid_unit_std": result["kid_unit_std"], "recall": result["recall"],
             "precision": result["precision"], "near_copy_share": result["near_copy_share"],
             "aug_p": last.get("aug_p"), "d_real": last.get("d_real"), "d_fake": last.get("d_fake")}
 
@@ -184,7 +185,9 @@ def augmentation(work: Path, args) -> dict[str, dict]:
     for name in folders:
         auto, none = results[f"{name} --augment auto"], results[f"{name} --augment none"]
         ratio = none["kid"] / auto["kid"] if auto["kid"] > 0 else float("inf")
-        print(f"{name}: KID none/auto = {ratio:.2f} (target >= 2), recall {auto['recall']:.3f} vs "
+        unit = none["kid_unit"] / auto["kid_unit"] if auto["kid_unit"] > 0 else float("inf")
+        print(f"{name}: KID none/auto = {ratio:.2f} (target >= 2; on unit-length features {unit:.2f}), "
+              f"recall {auto['recall']:.3f} vs "
               f"{none['recall']:.3f} (target higher), near-copies {auto['near_copy_share']:.3f} vs "
               f"{none['near_copy_share']:.3f} (target not higher)")
     return results
@@ -232,11 +235,13 @@ def finetune(work: Path, args, parent_minutes: float) -> dict[str, dict]:
 
 def row(name: str, r: dict) -> str:
     p = "-" if r.get("aug_p") is None else f"{r['aug_p']:.2f}"
-    return (f"{name:<28} {r['step']:>7} {r['kid']:>10.4f} ±{r['kid_std']:<8.4f} {r['precision']:>9.3f} "
+    return (f"{name:<28} {r['step']:>7} {r['kid']:>10.4f} ±{r['kid_std']:<8.4f} {r['kid_unit']:>10.4f} "
+            f"±{r['kid_unit_std']:<8.4f} {r['precision']:>9.3f} "
             f"{r['recall']:>7.3f} {r['near_copy_share']:>11.3f} {p:>6}")
 
 
-HEADER = f"{'run':<28} {'steps':>7} {'KID':>10} {'':9} {'precision':>9} {'recall':>7} {'near-copies':>11} {'p':>6}"
+HEADER = (f"{'run':<28} {'steps':>7} {'KID':>10} {'':9} {'KID unit':>10} {'':9} "
+          f"{'precision':>9} {'recall':>7} {'near-copies':>11} {'p':>6}")
 
 
 def main() -> None:

@@ -64,9 +64,26 @@ def test_kid_and_precision_recall_on_gaussians():
     assert p > 0.8 and r < 0.2
 
 
+def test_unit_length_kid_is_not_decided_by_a_few_large_activations():
+    # features of non-negative activations (like VGG's) where 3% of one set are 8x larger, as a bright
+    # photo's are beside textures: plain KID's cubic kernel blows up, the unit-length KID stays near 0
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(600, 16, generator=g).abs(), torch.randn(600, 16, generator=g).abs()
+    loud = a.clone()
+    loud[:18] *= 8.0
+    quiet = compare(a, b)
+    noisy = compare(loud, b)
+    assert noisy["kid"] > 20 * max(abs(quiet["kid"]), quiet["kid_std"])
+    assert abs(noisy["kid_unit"]) < 3 * noisy["kid_unit_std"] + 1e-3
+    # and it still sees a real difference in direction, not only in size
+    shifted = compare(a + torch.linspace(0, 2, 16), b)
+    assert shifted["kid_unit"] > 10 * max(abs(quiet["kid_unit"]), quiet["kid_unit_std"])
+
+
 def test_real_versus_real_scores_near_zero_kid_and_full_precision_recall(train_feats, held_feats):
     result = compare(held_feats, train_feats)
     assert abs(result["kid"]) < 3 * result["kid_std"] + 1e-3
+    assert abs(result["kid_unit"]) < 3 * result["kid_unit_std"] + 1e-3
     assert result["precision"] > 0.8 and result["recall"] > 0.8
     assert 0.8 < result["feature_spread_ratio"] < 1.2
     report = memorization(held_feats, train_feats)

@@ -96,7 +96,7 @@ def format_result(result: dict) -> str:
 
 
 def format_curve(curve: dict) -> str:
-    keys = [k for k in ("kid", "kid_std", "precision", "recall", "near_copy_share", "fd", "fid")
+    keys = [k for k in ("kid", "kid_std", "kid_unit", "precision", "recall", "near_copy_share", "fd", "fid")
             if any(k in p for p in curve["points"])]
     lines = [f"feature space: {curve.get('feature_space')}", "step        " + "  ".join(f"{k:>15}" for k in keys)]
     for p in curve["points"]:

@@ -211,8 +211,8 @@ def evaluate_run(run_dir: str | Path, *, samples: int = 26000, device: str = "cp
 
 
 #: the numbers of a checkpoint that go into the curve of ``eval --all-checkpoints``
-CURVE_KEYS = ("kid", "kid_std", "fd", "precision", "recall", "near_copy_share", "fid", "modes_covered", "kl",
-              "diversity_ratio")
+CURVE_KEYS = ("kid", "kid_std", "kid_unit", "fd", "precision", "recall", "near_copy_share", "fid", "modes_covered",
+              "kl", "diversity_ratio")
 
 
 def checkpoint_names(run_dir: str | Path) -> list[str]:

@@ -43,7 +43,8 @@ def kid_noise_warning(kid_value: float, kid_std: float) -> str | None:
     if kid_value < KID_NOISE_FLOOR or kid_std <= KID_NOISE_RATIO * kid_value:
         return None
     return (f"KID {kid_value:.4f} +- {kid_std:.4f}: its spread over subsets is more than half of it, so it cannot "
-            "rank runs that differ by less than that on this dataset; compare recall and near-copies too, or "
+            "rank runs that differ by less than that on this dataset; compare kid_unit (KID on unit-length "
+            "features, which a few images with large activations cannot decide), recall and near-copies, or "
             "evaluate more samples (--feature-samples)")
 
 
@@ -82,16 +83,27 @@ def real_features(real: torch.Tensor, space: FeatureSpace, *, cache: bool = True
     return feats
 
 
+def unit_length(feats: torch.Tensor) -> torch.Tensor:
+    """Every feature vector scaled to length 1 (a zero vector stays zero)."""
+    return feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
 def compare(fake_feats: torch.Tensor, real_feats: torch.Tensor, *, prefix: str = "",
             seed: int = 0) -> dict[str, Any]:
-    """FD, KID (+std), precision, recall and the feature-spread ratio of two feature sets."""
+    """FD, KID (+std), precision, recall and the feature-spread ratio of two feature sets, and KID on
+    unit-length features (``kid_unit``): on folders whose images' activations differ in size several
+    times over (photos beside textures), the cubic kernel lets a few large ones decide plain KID, while
+    the unit-length KID weighs every image alike (docs/evaluation.md)."""
     kid_mean, kid_std = kid(fake_feats, real_feats, seed=seed)
+    kid_unit, kid_unit_std = kid(unit_length(fake_feats), unit_length(real_feats), seed=seed)
     precision, recall = precision_recall(fake_feats, real_feats, PR_K)
     spread = mean_pairwise(fake_feats) / max(mean_pairwise(real_feats), 1e-12)
     return {
         f"{prefix}fd": round(frechet_distance(fake_feats, real_feats), 4),
         f"{prefix}kid": round(kid_mean, 6),
         f"{prefix}kid_std": round(kid_std, 6),
+        f"{prefix}kid_unit": round(kid_unit, 6),
+        f"{prefix}kid_unit_std": round(kid_unit_std, 6),
         f"{prefix}precision": round(precision, 4),
         f"{prefix}recall": round(recall, 4),
         f"{prefix}feature_spread_ratio": round(spread, 4),
