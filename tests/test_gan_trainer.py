@@ -53,6 +53,21 @@ def test_each_loss_trains_a_few_real_steps(tmp_path, loss):
         assert metrics["penalty"] > 0
 
 
+@pytest.mark.parametrize(("reuse", "n_critic", "forwards"), [("true", "1", 1), ("false", "1", 2), ("true", "2", 2)])
+def test_the_g_step_scores_the_fakes_the_d_step_judged(tmp_path, reuse, n_critic, forwards):
+    # pytorch/examples' DCGAN step: one generator forward per D step, none extra for the G step
+    trainer = tiny_trainer(tmp_path / "reuse", **{"trainer.reuse_fakes": reuse, "trainer.n_critic": n_critic})
+    trainer.setup()
+    calls = []
+    trainer.G.register_forward_hook(lambda module, args, out: calls.append(out.shape[0]))
+    g0 = [p.detach().clone() for p in trainer.G.parameters()]
+    metrics = trainer.train_step()
+    assert calls == [8] * forwards
+    assert math.isfinite(metrics["loss_g"]) and metrics["grad_norm_g"] > 0
+    assert any(not torch.equal(a, b) for a, b in zip(g0, trainer.G.parameters(), strict=True))
+    assert trainer.kept_fakes is None  # handed to the G step once, not held into the next step
+
+
 def test_r1_penalty_is_applied(tmp_path):
     trainer = tiny_trainer(tmp_path / "r1", **{"trainer.r1_gamma": "5", "discriminator.norm": "none"})
     trainer.setup()

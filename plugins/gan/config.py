@@ -35,6 +35,9 @@ class GanTrainerConfig:
                                 "(steps, epochs or minutes), which calms the late swings between modes")
     lr_decay_start: float = option(0.5, min=0.0, max=1.0, help="fraction of the budget where the decay begins")
     n_critic: int = option(1, min=1, max=100, help="discriminator steps per generator step")
+    reuse_fakes: bool = option(True, help="the G step scores the images the last D step judged, as "
+                                          "pytorch/examples' DCGAN does: one generator forward per step instead "
+                                          "of two (false: fresh latents for G)")
     label_smoothing: float = option(0.0, min=0.0, max=0.5,
                                     help="one-sided label smoothing: real target 1 - this (BCE and LSGAN)")
     balance_threshold: float = option(

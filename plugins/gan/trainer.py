@@ -286,11 +286,15 @@ class GanTrainer(Trainer):
         return self.D_train(self.augment(images)).float()
 
     def discriminator_step(self, real: torch.Tensor, log_norms: bool = False) -> dict[str, torch.Tensor]:
-        """D on real (target 1, or 1 - smoothing) and generated (target 0); skipped while D is too strong."""
+        """D on real (target 1, or 1 - smoothing) and generated (target 0); skipped while D is too strong.
+        With ``reuse_fakes`` the fakes keep G's graph for the G step that follows (the last D step's win)."""
         z = self.sample_z(real.shape[0])
+        keep = self.cfg.reuse_fakes
         with self.autocast():
-            with torch.no_grad():
+            with torch.set_grad_enabled(keep):
                 fake = self.fake_images(z)
+            self.kept_fakes = fake if keep else None
+            fake = fake.detach()
             d_real = self.discriminate(real)
             d_fake = self.discriminate(fake)
             loss = self.loss.d_loss(d_real, d_fake, real_target=1.0 - self.cfg.label_smoothing)
@@ -369,10 +373,19 @@ class GanTrainer(Trainer):
         return stats
 
     def generator_loss(self, batch_size: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """G's objective for one step and the stats to log: the loss's generator term on fresh fakes.
-        Add generator regularizers (e.g. path length) by extending this."""
-        loss = self.loss.g_loss(self.discriminate(self.fake_images(self.sample_z(batch_size))))
+        """G's objective for one step and the stats to log: the loss's generator term on the fakes the
+        D step kept (``reuse_fakes``) or on fresh ones. Add generator regularizers (e.g. path length) by
+        extending this."""
+        loss = self.loss.g_loss(self.discriminate(self.generator_fakes(batch_size)))
         return loss, {"loss_g": loss}
+
+    def generator_fakes(self, batch_size: int) -> torch.Tensor:
+        """The G step's images: the last D step's, still attached to G's graph, when it kept them for a
+        batch of this size; otherwise fresh ones. Either way they are handed out once."""
+        kept, self.kept_fakes = getattr(self, "kept_fakes", None), None
+        if kept is not None and kept.shape[0] == batch_size:
+            return kept
+        return self.fake_images(self.sample_z(batch_size))
 
     def ema_decay(self) -> float:
         """This step's EMA decay (artengine.training.ema.ema_decay): from a half-life in images
