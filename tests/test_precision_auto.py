@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,6 +13,8 @@ from click.testing import CliRunner
 
 from artengine.cli import get_cli
 from artengine.training import precision as prec
+
+CPUINFO = Path("/proc/cpuinfo").read_text(errors="ignore") if Path("/proc/cpuinfo").is_file() else ""
 
 
 @pytest.mark.parametrize("native", [False, True])
@@ -83,3 +86,12 @@ def test_train_cli_first_line_says_the_precision(tmp_path):
     # printed once the run is built, before any training line (setup's own notes, e.g. augment, come first)
     line = next(i for i, text in enumerate(lines) if text.startswith("dcgan on cpu: precision "))
     assert "(auto: CPU " in lines[line] and not any("step" in text for text in lines[:line]), lines
+
+
+@pytest.mark.parametrize(("capability", "native"), [("AVX2", False), ("DEFAULT", False), ("AVX512", None)])
+def test_bf16_is_native_only_where_torch_runs_above_avx2(monkeypatch, capability, native):
+    # a CPU with AMX flags that torch is told to run at AVX2 (how an AVX2 machine is timed on an AMX one)
+    # gets fp32; at AVX512 the CPU's own flags decide
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    expected = native if native is not None else ("amx_bf16" in CPUINFO or "avx512_bf16" in CPUINFO)
+    assert prec.cpu_has_bf16() is expected
