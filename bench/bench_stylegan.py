@@ -157,8 +157,8 @@ def plain_loop(trainer):
     def step():
         idx = torch.randint(0, data.shape[0], (batch,))
         real = data[idx].float().div(127.5).sub(1.0)
-        with torch.no_grad():
-            fake = fakes(batch)
+        kept = fakes(batch)  # D judges them detached, then G's loss scores them (the engine's reuse_fakes)
+        fake = kept.detach()
         real.requires_grad_(state["step"] % cfg.r1_every == 0 and cfg.r1_gamma > 0)
         d_real = D(real)
         loss_d = F.softplus(-d_real).mean() + F.softplus(D(fake)).mean()
@@ -169,7 +169,7 @@ def plain_loop(trainer):
         loss_d.backward()
         opt_d.step()
         D.requires_grad_(False)
-        loss_g = F.softplus(-D(fakes(batch))).mean()
+        loss_g = F.softplus(-D(kept)).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -190,8 +190,9 @@ def section_overhead(args: argparse.Namespace, root: Path) -> None:
                      cli_values={"data": args.data, "out": str(root / "overhead"), "steps": 1,
                                  "image_size": args.image_size, "seed": args.seed, "device": "cpu",
                                  **({"batch_size": args.batch_size} if args.batch_size else {})},
-                     # the plain loop does not augment: the engine does the same work (augmentation off)
-                     set_values={"sample_every": "0", "checkpoint_every": "0", "trainer.augment": "none"})
+                     # the plain loop neither augments nor packs pairs for D: the engine does the same work
+                     set_values={"sample_every": "0", "checkpoint_every": "0", "trainer.augment": "none",
+                                 "trainer.pack": "1"})
     engine = build_trainer(config)
     engine.setup()
     plain_trainer = build_trainer(config)
