@@ -9,11 +9,12 @@ from .html import esc
 
 #: bookkeeping numbers that are not curves
 SKIP = {"step", "epoch", "time", "elapsed", "wall", "images", "kimg", "timestamp", "samples", "num_modes",
-        "eval_seconds", "classifier_heldout_accuracy", "classifier_confidence_real", "diversity_real", "kid_std", "kl_real",
-        "kid_unit_std"}
+        "eval_seconds", "classifier_heldout_accuracy", "classifier_confidence_real", "diversity_real", "kid_std",
+        "kid_unit_std", "kl_real"}
 #: readable names for the series artengine's trainers and evaluations log
 LABELS = {"loss_g": "generator loss", "loss_d": "discriminator loss", "aug_p": "augmentation probability p",
-          "kid": "KID (eval, lower is better)", "kid_unit": "KID on unit-length features (eval, lower is better)", "kl": "KL of the class mix (eval, lower is better)",
+          "kid": "KID (eval, lower is better)", "kid_unit": "KID on unit-length features (eval, lower is better)",
+          "kl": "KL of the class mix (eval, lower is better)",
           "modes_covered": "modes covered (eval)", "diversity_ratio": "variety vs real data (eval)",
           "fid_classifier": "Fréchet distance, classifier features (eval)", "images_per_s": "images per second",
           "classifier_confidence": "classifier confidence (eval)", "d_real": "D score on real images",

@@ -98,6 +98,7 @@ class GanTrainer(Trainer):
         self.latent_rng = self.generator_rng("latent", offset=1)
         self.r1_gamma = resolve_r1_gamma(cfg)
         self.last_r1 = torch.zeros((), device=self.device)  # logged every step, computed every r1_every
+        self.kept_fakes: torch.Tensor | None = None  # the D step's fakes for the G step (reuse_fakes)
         self.lr_g, self.lr_d = learning_rates(cfg)
         starting = not self.inference and not self.ctx.resume
         parent = self.init_from_parent() if cfg.init_from and starting else None
@@ -382,7 +383,7 @@ class GanTrainer(Trainer):
     def generator_fakes(self, batch_size: int) -> torch.Tensor:
         """The G step's images: the last D step's, still attached to G's graph, when it kept them for a
         batch of this size; otherwise fresh ones. Either way they are handed out once."""
-        kept, self.kept_fakes = getattr(self, "kept_fakes", None), None
+        kept, self.kept_fakes = self.kept_fakes, None
         if kept is not None and kept.shape[0] == batch_size:
             return kept
         return self.fake_images(self.sample_z(batch_size))
