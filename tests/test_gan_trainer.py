@@ -53,16 +53,18 @@ def test_each_loss_trains_a_few_real_steps(tmp_path, loss):
         assert metrics["penalty"] > 0
 
 
-@pytest.mark.parametrize(("reuse", "n_critic", "forwards"), [("true", "1", 1), ("false", "1", 2), ("true", "2", 2)])
-def test_the_g_step_scores_the_fakes_the_d_step_judged(tmp_path, reuse, n_critic, forwards):
-    # pytorch/examples' DCGAN step: one generator forward per D step, none extra for the G step
+@pytest.mark.parametrize(("reuse", "n_critic", "graphs"), [("true", "1", [True]), ("false", "1", [False, True]),
+                                                           ("true", "2", [False, True])])
+def test_the_g_step_scores_the_fakes_the_d_step_judged(tmp_path, reuse, n_critic, graphs):
+    # pytorch/examples' DCGAN step: one generator forward per D step, none extra for the G step; only the
+    # forward whose fakes reach G records G's graph
     trainer = tiny_trainer(tmp_path / "reuse", **{"trainer.reuse_fakes": reuse, "trainer.n_critic": n_critic})
     trainer.setup()
     calls = []
-    trainer.G.register_forward_hook(lambda module, args, out: calls.append(out.shape[0]))
+    trainer.G.register_forward_hook(lambda module, args, out: calls.append((out.shape[0], out.requires_grad)))
     g0 = [p.detach().clone() for p in trainer.G.parameters()]
     metrics = trainer.train_step()
-    assert calls == [8] * forwards
+    assert calls == [(8, graph) for graph in graphs]
     assert math.isfinite(metrics["loss_g"]) and metrics["grad_norm_g"] > 0
     assert any(not torch.equal(a, b) for a, b in zip(g0, trainer.G.parameters(), strict=True))
     assert trainer.kept_fakes is None  # handed to the G step once, not held into the next step
@@ -141,10 +143,10 @@ def test_nan_guard_stops_with_clear_error_and_keeps_last_good_checkpoint(tmp_pat
     trainer = tiny_trainer(tmp_path / "nan", steps=8, checkpoint_every="2")
     original = trainer.discriminator_step
 
-    def poisoned(real, log_norms=False):
+    def poisoned(real, log_norms=False, **kwargs):
         if trainer.step >= 3:
             real = real * float("nan")
-        return original(real, log_norms)
+        return original(real, log_norms, **kwargs)
 
     trainer.discriminator_step = poisoned
     with pytest.raises(DivergenceError) as info:

@@ -29,7 +29,7 @@ def cpu_has_bf16() -> bool:
         return False
     if "AMX" in caps.upper():
         return True
-    if caps.upper() in ("DEFAULT", "NO AVX", "AVX2", "ZVECTOR", "VSX"):
+    if caps.upper() != "AVX512":
         # torch runs below AVX512 here (an AVX2 CPU, or ATEN_CPU_CAPABILITY=avx2 with ONEDNN_MAX_CPU_ISA=AVX2
         # to time an AVX2 machine on an AMX one): bf16 would be emulated, whatever the CPU's flags say
         return False

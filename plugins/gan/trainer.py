@@ -231,9 +231,10 @@ class GanTrainer(Trainer):
         scale = self.apply_lr_scale()
         stats: dict[str, torch.Tensor] = {}
         skipped: torch.Tensor | None = None
-        for _ in range(self.cfg.n_critic):
+        for i in range(self.cfg.n_critic):
             real = self.real_images()
-            stats.update(self.discriminator_step(real, log_norms))
+            keep = self.cfg.reuse_fakes and i == self.cfg.n_critic - 1  # only the last D step's fakes reach G
+            stats.update(self.discriminator_step(real, log_norms, keep_fakes=keep))
             skipped = stats["d_skipped"] if skipped is None else skipped + stats["d_skipped"]
         stats["d_skipped"] = skipped
         stats.update(self.generator_step(real.shape[0], log_norms))
@@ -286,15 +287,15 @@ class GanTrainer(Trainer):
         """D's scores (float32) for ``images``: the one way every phase and penalty calls D."""
         return self.D_train(self.augment(images)).float()
 
-    def discriminator_step(self, real: torch.Tensor, log_norms: bool = False) -> dict[str, torch.Tensor]:
+    def discriminator_step(self, real: torch.Tensor, log_norms: bool = False, *,
+                           keep_fakes: bool = False) -> dict[str, torch.Tensor]:
         """D on real (target 1, or 1 - smoothing) and generated (target 0); skipped while D is too strong.
-        With ``reuse_fakes`` the fakes keep G's graph for the G step that follows (the last D step's win)."""
+        ``keep_fakes``: the fakes keep G's graph for the G step that follows (``reuse_fakes``)."""
         z = self.sample_z(real.shape[0])
-        keep = self.cfg.reuse_fakes
         with self.autocast():
-            with torch.set_grad_enabled(keep):
+            with torch.set_grad_enabled(keep_fakes):
                 fake = self.fake_images(z)
-            self.kept_fakes = fake if keep else None
+            self.kept_fakes = fake if keep_fakes else None
             fake = fake.detach()
             d_real = self.discriminate(real)
             d_fake = self.discriminate(fake)
