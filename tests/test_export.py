@@ -251,12 +251,13 @@ def test_no_ema_is_a_clear_error_for_a_trainer_without_a_raw_network(tmp_path):
 
 
 def test_int8_rewrite_is_exact_and_recorded(tiny, tmp_path):
-    """Batch-norm folding and the phase-conv form of ConvTranspose(4, 2, 1) change no output."""
-    from artengine.plugins.onnx_export.rewrite import PhaseConvTranspose, for_int8
+    """Batch-norm folding, the phase-conv form of ConvTranspose(4, 2, 1) and the matrix-product form of the
+    first layer change no output."""
+    from artengine.plugins.onnx_export.rewrite import PhaseConvTranspose, ProjectionConvTranspose, for_int8
 
     gen, _, _ = tiny
     fast, stats = for_int8(gen)
-    assert stats == {"folded_batch_norms": 1, "phase_convs": 1}
+    assert stats == {"folded_batch_norms": 1, "phase_convs": 1, "projections": 1}
     assert any(isinstance(m, PhaseConvTranspose) for m in fast.modules())
     assert not any(isinstance(m, PhaseConvTranspose) for m in gen.modules())  # the original is untouched
     z = torch.randn(5, 8)
@@ -266,10 +267,13 @@ def test_int8_rewrite_is_exact_and_recorded(tiny, tmp_path):
     x = torch.randn(2, 6, 5, 7)
     with torch.no_grad():
         assert torch.allclose(PhaseConvTranspose(ct)(x), ct(x), atol=1e-5)
+    first = nn.ConvTranspose2d(6, 5, 4, 1, 0, bias=True)
+    with torch.no_grad():
+        assert torch.allclose(ProjectionConvTranspose(first)(x[:, :, :1, :1]), first(x[:, :, :1, :1]), atol=1e-5)
+        assert torch.allclose(ProjectionConvTranspose(first)(x), first(x), atol=1e-5)  # not 1x1: as before
     _export(gen, tmp_path / "int8.onnx", quantize="int8")
     model = load_model(tmp_path / "int8.onnx")
-    assert model.metadata["rewrite.phase_convs"] == "1"
+    assert model.metadata["rewrite.phase_convs"] == "1" and model.metadata["rewrite.projections"] == "1"
     nodes = onnx.load(str(model.path)).graph.node
-    strided = [n for n in nodes if n.op_type == "ConvTranspose"
-               and any(a.name == "strides" and list(a.ints) == [2, 2] for a in n.attribute)]
-    assert not strided and "BatchNormalization" not in {n.op_type for n in nodes}
+    assert "ConvTranspose" not in {n.op_type for n in nodes}
+    assert "BatchNormalization" not in {n.op_type for n in nodes}
