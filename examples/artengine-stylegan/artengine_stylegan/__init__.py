@@ -49,12 +49,12 @@ STYLEGAN_SETTINGS = {
     "precision": "auto",
     "sample_every": 200,
     "checkpoint_every": 500,
-    # pack 2 and lr 1e-3: on stacked-mnist the StyleGAN2-ADA rates (2.5e-3, no packing) collapsed to 23 of
-    # 1,000 modes in 5,749 steps; with PacGAN pairs and lr 1e-3, 830 at 1,500 steps and 644 at 3,000
-    # (docs/stylegan.md)
+    # pack 4 and lr 1e-3: on stacked-mnist the StyleGAN2-ADA rates (2.5e-3, no packing) collapsed to 23 of
+    # 1,000 modes in 5,749 steps; packed in pairs, lr 1e-3 peaked at 830 and fell to 644-668 by step 3,000;
+    # packed in fours it recovered to 759-775 (docs/stylegan.md)
     "trainer": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1_g": 0.0, "beta1_d": 0.0, "beta2_g": 0.99,
                 "beta2_d": 0.99, "r1_gamma": 0.05, "r1_every": 16, "style_mixing": 0.9,
-                "ema_beta": 0.998, "pack": 2},
+                "ema_beta": 0.998, "pack": 4},
     # channel_base / r channels at resolution r: every resolution costs the same, so the base sets the
     # step time; 1024 keeps a 32-px step within a few times dcgan's on a CPU
     "generator": {"latent_dim": 128, "w_dim": 128, "mapping_layers": 2, "channel_base": 1024,
