@@ -104,7 +104,8 @@ def section_quality(args: argparse.Namespace, root: Path) -> dict[str, Path]:
         real = trainer.ctx.dataset.as_tensor()
         feats = feature_numbers(sample_images(trainer, args.feature_samples), real, space)
         rows.append((recipe, result, feats, images_per_s(run)))
-        print(json.dumps({"recipe": recipe, **result, **feats}), flush=True)
+        # the eval's own feature numbers (its sample count, its warnings) stay apart from the bench's
+        print(json.dumps({"recipe": recipe, "eval": result, f"features_{args.feature_samples}": feats}), flush=True)
     budget = f"{args.steps} steps" if args.steps else f"{args.minutes:g} min"
     budget += " each, side by side on one thread each" if args.parallel else " each, one after the other"
     print(f"\nstylegan vs dcgan on {args.data} ({args.image_size}px, {budget}; KID/precision/recall in "
