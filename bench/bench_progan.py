@@ -84,11 +84,9 @@ def coverage(args: argparse.Namespace) -> dict:
         run = args.out / f"{recipe}-stacked-mnist"
         if run.exists() and not args.reuse:
             raise SystemExit(f"{run} exists: remove it or pass --reuse")
-        extra = []
-        if recipe == "progan":
-            extra = [x for item in args.set_items for x in ("--set", item)]
-            if not args.epochs:  # equal images: the recipe's own schedule
-                extra = growth_schedule(args.minutes, extra) + extra
+        extra = [x for item in args.set_items for x in ("--set", item)]
+        if recipe == "progan" and not args.epochs:  # equal images: the recipe's own schedule
+            extra = growth_schedule(args.minutes, extra) + extra
         budget = ["--epochs", str(args.epochs)] if args.epochs else ["--minutes", str(args.minutes)]
         wall = 0.0 if (args.reuse and run.exists()) else train(recipe, run, budget, extra)
         metrics = evaluate_run(run, samples=args.samples)
@@ -190,7 +188,7 @@ def main() -> None:
     parser.add_argument("--phase-images", type=int, default=256, help="memory: images per phase")
     parser.add_argument("--batch-sizes", default="64,64,32,32", help="memory: batch per resolution")
     parser.add_argument("--set", dest="set_items", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra setting for the progan run(s), as artengine train --set")
+                        help="extra setting for every recipe's run, as artengine train --set")
     parser.add_argument("--out", type=Path, default=Path("bench/results/progan"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
