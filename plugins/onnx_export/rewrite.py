@@ -113,26 +113,23 @@ def _is_projection(m: nn.Module) -> bool:
             and m.output_padding == (0, 0) and m.dilation == (1, 1) and m.groups == 1)
 
 
-def replace_transposed_convs(module: nn.Module) -> int:
+def _replace_children(module: nn.Module, is_target, build) -> int:
+    """Swap every submodule for which ``is_target`` holds with ``build(submodule)``; returns how many."""
     replaced = 0
-    for parent in list(module.modules()):
+    for parent in list(module.modules()):  # listed first: the replacements are not visited
         for name, child in list(parent.named_children()):
-            if _is_dcgan_upsample(child):
-                setattr(parent, name, PhaseConvTranspose(child))
+            if is_target(child):
+                setattr(parent, name, build(child))
                 replaced += 1
     return replaced
+
+
+def replace_transposed_convs(module: nn.Module) -> int:
+    return _replace_children(module, _is_dcgan_upsample, PhaseConvTranspose)
 
 
 def replace_projections(module: nn.Module) -> int:
-    replaced = 0
-    for parent in list(module.modules()):
-        if isinstance(parent, ProjectionConvTranspose):
-            continue
-        for name, child in list(parent.named_children()):
-            if _is_projection(child):
-                setattr(parent, name, ProjectionConvTranspose(child))
-                replaced += 1
-    return replaced
+    return _replace_children(module, _is_projection, ProjectionConvTranspose)
 
 
 def for_int8(module: nn.Module) -> tuple[nn.Module, dict[str, int]]:
