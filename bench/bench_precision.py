@@ -60,9 +60,9 @@ def measure(recipe: str, args: argparse.Namespace, tmp: Path) -> dict[str, float
         trainer = trainers.build_trainer(recipe, tmp / f"{recipe}-{mode}", image_size=size, batch_size=batch,
                                          device=args.device, precision=precision,
                                          extra={"channels_last": str(channels_last).lower()})
-        steps[mode] = trainer.train_step
+        steps[mode] = trainers.counted_step(trainer)
         for _ in range(args.warmup):
-            trainer.train_step()
+            steps[mode]()
     rates: dict[str, list[float]] = {mode: [] for mode in steps}
     for _ in range(args.rounds):
         for mode, step in steps.items():

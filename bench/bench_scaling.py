@@ -55,7 +55,7 @@ def one_trainer_point(recipe: str, size: int, batch: int, steps: int, device: st
                                      batch_size=batch, device=device, precision=precision)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
-    seconds = trainers.time_steps(trainer.train_step, steps, device)
+    seconds = trainers.time_steps(trainers.counted_step(trainer), steps, device)
     memory = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else _peak_mb()
     return {"recipe": recipe, "size": size, "batch": batch, "s_per_step": seconds, "img_per_s": batch / seconds,
             "peak_mb": memory}
