@@ -2,8 +2,8 @@
 
 Same networks (the dcgan plugin's), batch, data (in memory), loss and precision; the plain loop is the
 pytorch/examples DCGAN step. Rounds alternate between the two so that machine load hits both alike;
-the table shows the median images/s over rounds. ``engine`` runs with EMA off (the same work as the plain
-loop); ``engine+ema`` is the recipe default.
+the table shows the median images/s over rounds. ``engine`` runs with EMA and R1 off (the same work as the
+plain loop); ``engine+ema+r1`` is the recipe's default step (EMA, and lazy R1 every 4 steps).
 
     .venv/bin/python bench/bench_dcgan_throughput.py --image-size 64 --batch-size 64 --precisions fp32,bf16
     .venv/bin/python bench/bench_dcgan_throughput.py --precisions auto,fp32 --compile   # the default, compiled
@@ -59,7 +59,9 @@ def plain_loop(G, D, data: torch.Tensor, batch: int, latent: int, precision: str
     return step
 
 
-def engine_trainer(args, precision: str, ema: bool, out: Path, compile: bool = False):
+def engine_trainer(args, precision: str, recipe_step: bool, out: Path, compile: bool = False):
+    """The dcgan recipe's trainer on in-memory shapes; ``recipe_step``: with the recipe's EMA and R1, else the
+    plain loop's work (neither)."""
     from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
     from artengine.training.build import build_trainer
@@ -74,7 +76,8 @@ def engine_trainer(args, precision: str, ema: bool, out: Path, compile: bool = F
                                  "discriminator.width": str(args.width), "log_every": "1000000",
                                  "channels_last": str(precision not in ("fp32", "auto")).lower(),
                                  "compile": str(compile).lower(),
-                                 "trainer.ema_beta": "0.999" if ema else "0", "trainer.balance_threshold": "0",
+                                 "trainer.balance_threshold": "0",
+                                 **({} if recipe_step else {"trainer.ema_beta": "0", "trainer.r1_gamma": "0"}),
                                  # the plain loop does not augment; with ADA on (256 images) p climbs during the
                                  # timed rounds and the engine's step grows dearer round by round
                                  "trainer.augment": "none"})
@@ -100,7 +103,8 @@ def main() -> None:
     parser.add_argument("--precisions", default="fp32,bf16")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=3, help="steps per round per contender")
+    parser.add_argument("--steps", type=int, default=4,
+                        help="steps per round per contender (4: each round holds one lazy R1 step)")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--data-size", type=int, default=256, help="shapes images held in memory")
     parser.add_argument("--compile", action="store_true", help="also the engine with --compile (torch.compile)")
@@ -111,6 +115,7 @@ def main() -> None:
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     import machine_info
+    import trainers
 
     from artengine.training.precision import resolve_precision
 
@@ -122,8 +127,8 @@ def main() -> None:
     for asked in args.precisions.split(","):
         # auto (the recipes' default) is measured as what it resolves to here, labelled as such
         precision = resolve_precision(asked, device)
-        engine = engine_trainer(args, asked, ema=False, out=tmp / f"e-{asked}")
-        engine_ema = engine_trainer(args, asked, ema=True, out=tmp / f"ee-{asked}")
+        engine = engine_trainer(args, asked, recipe_step=False, out=tmp / f"e-{asked}")
+        engine_recipe = engine_trainer(args, asked, recipe_step=True, out=tmp / f"ee-{asked}")
         label = f"{asked}={precision}" if asked == "auto" else precision
         from artengine.plugins.dcgan.config import DcganDiscriminatorConfig, DcganGeneratorConfig
         from artengine.plugins.dcgan.networks import DcganDiscriminator, DcganGenerator
@@ -137,12 +142,12 @@ def main() -> None:
         data = engine.ctx.dataset.as_tensor()
         contenders = {
             f"plain {precision}": plain_loop(G, D, data, args.batch_size, G.latent_dim, precision, device),
-            f"engine {label}": engine.train_step,
-            f"engine+ema {label}": engine_ema.train_step,
+            f"engine {label}": trainers.counted_step(engine),
+            f"engine+ema+r1 {label}": trainers.counted_step(engine_recipe),
         }
         if args.compile:
-            compiled = engine_trainer(args, asked, ema=False, out=tmp / f"ec-{asked}", compile=True)
-            contenders[f"engine compile {label}"] = compiled.train_step
+            compiled = engine_trainer(args, asked, recipe_step=False, out=tmp / f"ec-{asked}", compile=True)
+            contenders[f"engine compile {label}"] = trainers.counted_step(compiled)
         for step in contenders.values():
             timed(step, args.warmup, sync)
         per_round: dict[str, list[float]] = {k: [] for k in contenders}
@@ -151,11 +156,11 @@ def main() -> None:
                 per_round[key].append(args.steps * args.batch_size / timed(step, args.steps, sync))
         for key, values in per_round.items():
             results[(asked, key)] = statistics.median(values)
-            print(f"  {key:<22} rounds: {', '.join(f'{v:.1f}' for v in values)} img/s", flush=True)
+            print(f"  {key:<26} rounds: {', '.join(f'{v:.1f}' for v in values)} img/s", flush=True)
 
     print(f"\nDCGAN {args.image_size}x{args.image_size}, batch {args.batch_size}, width {args.width}, {args.device}")
     print("(each engine row against the plain loop of its own group of rounds)")
-    head = f"{'contender':<24}{'img/s':>9}{'vs plain same prec':>20}{'vs plain fp32':>15}"
+    head = f"{'contender':<28}{'img/s':>9}{'vs plain same prec':>20}{'vs plain fp32':>15}"
     print(head)
     print("-" * len(head))
     first_fp32 = next((v for (_, k), v in results.items() if k == "plain fp32"), None)
@@ -165,7 +170,7 @@ def main() -> None:
         base = results.get((group, "plain fp32"), first_fp32)
         rel = f"{100 * (plain / value - 1):+.1f}% time" if plain and not key.startswith("plain") else ""
         speed = f"{value / base:.2f}x" if base else ""
-        print(f"{key:<24}{value:>9.1f}{rel:>20}{speed:>15}")
+        print(f"{key:<28}{value:>9.1f}{rel:>20}{speed:>15}")
 
 
 if __name__ == "__main__":

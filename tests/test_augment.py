@@ -220,7 +220,8 @@ def test_r_t_is_measured_from_each_loss_s_undecided_score(tmp_path, loss, undeci
 def test_d_sees_augmented_real_and_fake_images_in_both_phases(tmp_path):
     from tests.test_gan_trainer import tiny_trainer
 
-    trainer = tiny_trainer(tmp_path / "seen", steps=1, **{"trainer.augment": "cutout", "trainer.augment_p": "1"})
+    trainer = tiny_trainer(tmp_path / "seen", steps=1, **{"trainer.augment": "cutout", "trainer.augment_p": "1",
+                                                          "trainer.r1_gamma": "0"})  # R1's D call: its own test
     seen = []
     original = trainer.discriminate
 

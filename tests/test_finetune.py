@@ -118,7 +118,7 @@ def test_cli_init_from_a_named_checkpoint_is_recorded_in_config_json(parent, tmp
                    "--out", str(out), "--init-from", f"{parent}:step-000000003", "--set", "trainer.freeze_d=1",
                    *tiny, check=True)
     assert "init-from:" in proc.stderr and "step 3" in proc.stderr
-    assert "R1 gamma 1 every 4 steps (auto when fine-tuning" in proc.stderr
+    assert "R1 gamma 1 every 4 steps (trainer.r1_gamma" in proc.stderr  # the dcgan recipe's own
     assert "learning rates x2.5" in proc.stderr
     config = json.loads((out / "config.json").read_text())
     assert config["trainer"]["init_from"] == f"{parent}:step-000000003"
@@ -150,21 +150,40 @@ def test_a_fine_tuned_run_starts_adaptive_p_at_its_parents_last_p(tmp_path):
     assert fresh.augmenter.p == 0.0
 
 
-def test_a_fine_tuned_run_gets_r1_by_default_and_a_run_from_scratch_does_not(parent, tmp_path):
-    """r1_gamma's default (-1, auto) is R1 for a run that starts from a parent, whose D overpowers G on a small
-    folder without it, and nothing from scratch; an explicit value wins either way."""
+def test_auto_r1_is_on_for_a_fine_tuned_run_and_off_from_scratch(parent, tmp_path):
+    """The trainer's r1_gamma default (-1, auto; the dcgan recipe sets 1 instead) is R1 for a run that starts
+    from a parent, whose D overpowers G on a small folder without it, and nothing from scratch; an explicit
+    value wins either way."""
     data = grey_folder(tmp_path / "mine")
-    tuned = child_trainer(tmp_path / "tuned", data, **{"trainer.init_from": str(parent)})
+    auto = {"trainer.r1_gamma": "-1"}
+    tuned = child_trainer(tmp_path / "tuned", data, **auto, **{"trainer.init_from": str(parent)})
     tuned.setup()
     assert tuned.r1_gamma == 1.0 and tuned.double_backward()
     assert tuned.train_step()["penalty"] > 0
-    scratch = child_trainer(tmp_path / "scratch", data)
+    scratch = child_trainer(tmp_path / "scratch", data, **auto)
     scratch.setup()
     assert scratch.r1_gamma == 0.0 and scratch.train_step()["penalty"] == 0.0
     off = child_trainer(tmp_path / "off", data, **{"trainer.init_from": str(parent), "trainer.r1_gamma": "0"})
     off.setup()
     assert off.r1_gamma == 0.0
     assert off.train_step()["penalty"] == 0.0
+
+
+def test_the_dcgan_recipe_applies_lazy_r1_from_scratch(tmp_path):
+    """Long dcgan runs collapse without R1 (docs/training.md, Long runs): the recipe sets gamma 1 every 4 steps
+    for a run from scratch, and --set trainer.r1_gamma=0 turns it off."""
+    data = grey_folder(tmp_path / "mine")
+    scratch = child_trainer(tmp_path / "scratch", data, steps=5)
+    scratch.setup()
+    assert scratch.r1_gamma == 1.0 and scratch.cfg.r1_every == 4
+    penalties = []
+    for step in range(5):
+        scratch.step = step  # as fit() counts them
+        penalties.append(float(scratch.train_step()["penalty"]))
+    assert penalties[0] > 0 and penalties[4] > 0 and penalties[1:4] == [0.0, 0.0, 0.0]  # lazily, steps 0 and 4
+    off = child_trainer(tmp_path / "off", data, **{"trainer.r1_gamma": "0"})
+    off.setup()
+    assert off.r1_gamma == 0.0 and off.train_step()["penalty"] == 0.0
 
 
 def test_a_fine_tuned_dcgan_trains_at_its_recipes_finetune_learning_rates(parent, tmp_path):

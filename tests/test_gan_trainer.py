@@ -312,11 +312,11 @@ def test_a_trainer_built_from_python_writes_the_config_the_cli_would(tmp_path):
 
 def test_drift_and_lazy_r1_are_the_trainers_regularizers(tmp_path):
     plain = tiny_trainer(tmp_path / "plain", loss="wgan-gp", **{"discriminator.norm": "none",
-                                                                "loss.gp_weight": "0"})
+                                                                "loss.gp_weight": "0", "trainer.r1_gamma": "0"})
     plain.setup()
     assert plain.train_step()["penalty"] == 0.0
     drift = tiny_trainer(tmp_path / "drift", loss="wgan-gp", **{"discriminator.norm": "none", "loss.gp_weight": "0",
-                                                                "trainer.drift": "0.5"})
+                                                                "trainer.drift": "0.5", "trainer.r1_gamma": "0"})
     drift.setup()
     assert drift.train_step()["penalty"] > 0
     lazy = tiny_trainer(tmp_path / "lazy", **{"trainer.r1_gamma": "5", "trainer.r1_every": "2",

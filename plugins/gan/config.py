@@ -11,12 +11,13 @@ from artengine.config import option
 DEFAULT_AUGMENT_POLICY = "color,translation,cutout"
 #: below this many training images augmentation is on by default (ADA's small-data regime). ADA's paper
 #: puts the regime under 30,000 images, but on stacked-mnist (25,600) DCGAN trained worse with it at equal
-#: CPU time (959 -> 839 modes, KID 0.22 -> 0.33; docs/small-data.md): its D, with no R1, keeps r_t high
-#: without memorizing, so p climbs to its cap
+#: CPU time (959 -> 839 modes, KID 0.22 -> 0.33; docs/small-data.md): its D, with no R1 then, kept r_t high
+#: without memorizing, so p climbed to its cap (not re-measured since the recipe took R1)
 AUGMENT_AUTO_BELOW = 10_000
 #: ``r1_gamma = -1`` (auto) when fine-tuning: the parent's D is sure of itself from the first step, and on
 #: a 100-image folder it overpowered G after about 2,000 steps and G collapsed (KID 1.02 after 3 minutes);
-#: R1 keeps D's scores near the boundary and KID falling (docs/small-data.md). From scratch it did not help
+#: R1 keeps D's scores near the boundary and KID falling (docs/small-data.md). The dcgan recipe sets
+#: r1_gamma 1 from scratch as well (long runs collapse without it: docs/training.md)
 FINETUNE_R1_GAMMA = 1.0
 
 

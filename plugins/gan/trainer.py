@@ -129,8 +129,9 @@ class GanTrainer(Trainer):
         modules = {"G": self.G, "D": self.D, **({"G_ema": self.ema.shadow} if self.ema is not None else {})}
         state = load_parent_weights(parent, self.ctx.config.to_json(), modules)
         if self.ctx.rank == 0 and not self.ctx.quiet:
-            r1 = (f"; R1 gamma {self.r1_gamma:g} every {self.cfg.r1_every} steps (auto when fine-tuning; "
-                  "--set trainer.r1_gamma=0 turns it off)" if self.cfg.r1_gamma < 0 else "")
+            why = "auto when fine-tuning" if self.cfg.r1_gamma < 0 else "trainer.r1_gamma"
+            r1 = (f"; R1 gamma {self.r1_gamma:g} every {self.cfg.r1_every} steps ({why}; "
+                  "--set trainer.r1_gamma=0 turns it off)" if self.r1_gamma > 0 else "")
             lr = (f"; learning rates x{self.cfg.finetune_lr_scale:g}: lr_g {self.lr_g:g}, lr_d {self.lr_d:g} "
                   "(trainer.finetune_lr_scale)" if self.cfg.finetune_lr_scale != 1 else "")
             print(f"init-from: {parent.run_dir} {parent.checkpoint} (step {state.step}){r1}{lr}", file=sys.stderr,
