@@ -200,10 +200,9 @@ def section_overhead(args: argparse.Namespace, root: Path) -> None:
     plain_trainer.setup()
     plain = plain_loop(plain_trainer)
 
-    def engine_step():
-        engine.train_step()
-        engine.step += 1
+    import trainers
 
+    engine_step = trainers.counted_step(engine)
     times = {"engine": [], "plain": []}
     for fn in (engine_step, plain):  # warm-up
         fn()
