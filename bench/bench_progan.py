@@ -34,6 +34,8 @@ def seconds_per_image(resolution: int, image_size: int, extra: list[str], steps:
     (and only) stage, through the same build the CLI uses."""
     import tempfile
 
+    import trainers
+
     from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
     from artengine.training.build import build_trainer
@@ -46,10 +48,11 @@ def seconds_per_image(resolution: int, image_size: int, extra: list[str], steps:
                     "dataset.size": "1024"})
     trainer = build_trainer(config)
     trainer.setup()
-    trainer.train_step()
+    step = trainers.counted_step(trainer)  # a lazy R1 (--set r1_every=16) lands on the steps it would in training
+    step()
     t0 = time.perf_counter()
     for _ in range(steps):
-        trainer.train_step()
+        step()
     return (time.perf_counter() - t0) / (steps * trainer.stream.batch_size)
 
 
