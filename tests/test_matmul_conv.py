@@ -4,6 +4,7 @@ derivatives, the swap keeping parameters and names, the fallback outside bf16-on
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import math
 
@@ -186,3 +187,8 @@ def test_a_bf16_dcgan_trainer_trains_through_the_matmul_path_with_r1(tmp_path, m
         trainer.step += 1
     assert calls["conv"] > 0 and calls["convt"] > 0
     assert math.isfinite(metrics["loss_d"]) and math.isfinite(metrics["loss_g"]) and metrics["r1"] > 0
+
+    off = build_trainer(dataclasses.replace(config, settings=dataclasses.replace(
+        config.settings, out=str(tmp_path / "off"), matmul_convs=False)))
+    off.setup()
+    assert not any(isinstance(m, (MatmulConv2d, MatmulConvTranspose2d)) for m in off.G.modules())
