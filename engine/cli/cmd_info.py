@@ -28,6 +28,7 @@ def _device_facts() -> dict[str, Any]:
     import torch
 
     from ..machine import cpu_flags, cpu_model, usable_cores
+    from ..training.matmul_conv import matmul_convolutions_pay_off
     from ..training.precision import pick_device, precision_reason, resolve_precision
 
     device = pick_device("auto")
@@ -40,6 +41,7 @@ def _device_facts() -> dict[str, Any]:
         "cpu_flags": cpu_flags(),
         "precision_auto": resolve_precision("auto", device),
         "precision_reason": precision_reason(device),
+        "matmul_convs_auto": matmul_convolutions_pay_off(device, resolve_precision("auto", device)),
     }
     if torch.cuda.is_available():
         facts["cuda"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
@@ -115,7 +117,8 @@ def info_command(as_json: bool) -> None:
         f"cpu capability (torch): {info['cpu_capability']}; AVX2 {_yes(flags['avx2'])}, "
         f"AVX512 {_yes(flags['avx512f'])}, AVX512-BF16 {_yes(flags['avx512_bf16'])}, "
         f"AMX {_yes(flags['amx_tile'])}",
-        f"--precision auto: {info['precision_auto']} ({info['precision_reason']})",
+        f"--precision auto: {info['precision_auto']} ({info['precision_reason']}); "
+        f"GAN 4x4 layers as matmuls: {_yes(info['matmul_convs_auto'])}",
         f"onnxruntime providers: {', '.join(info['onnxruntime_providers'])}",
         "offline data:",
     ]
