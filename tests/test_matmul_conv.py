@@ -89,34 +89,36 @@ def _grad_fns(y: torch.Tensor) -> set[str]:
     return names
 
 
-def test_the_swap_keeps_parameters_and_names_and_is_exact_outside_bf16():
-    plain = _net()
+def test_the_swap_keeps_parameters_and_names_and_is_exact_in_other_dtypes():
+    plain = _net().double()
     fast = copy.deepcopy(plain)
     assert use_matmul_convolutions(fast) == 4  # the circular conv stays as it is
     assert type(fast[0]) is MatmulConvTranspose2d and type(fast[5]) is MatmulConv2d and type(fast[7]) is nn.Conv2d
     assert list(fast.state_dict()) == list(plain.state_dict())
     for a, b in zip(fast.state_dict().values(), plain.state_dict().values(), strict=True):
         assert torch.equal(a, b)
-    z = torch.randn(2, 16, 1, 1)
-    assert torch.equal(fast(z), plain(z))  # fp32: the parent's convolution, bit for bit
+    z = torch.randn(2, 16, 1, 1, dtype=f64)
+    assert torch.equal(fast(z), plain(z))  # float64: the parent's convolution, bit for bit
     assert not {"_Conv2dMatmulBackward", "_ConvTranspose2dMatmulBackward"} & _grad_fns(fast(z.requires_grad_()))
     assert isinstance(copy.deepcopy(fast)[3], MatmulConvTranspose2d)
 
 
-def test_bf16_on_cpu_takes_the_matmul_path_for_the_small_wide_layers():
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
+def test_bf16_and_fp32_on_cpu_take_the_matmul_path_for_the_small_wide_layers(dtype):
     plain = _net().to(memory_format=torch.channels_last)
     fast = copy.deepcopy(plain)
     use_matmul_convolutions(fast)
     z = torch.randn(4, 16, 1, 1, requires_grad=True)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
         y_fast, y_plain = fast(z), plain(z)
     assert {"_Conv2dMatmulBackward", "_ConvTranspose2dMatmulBackward"} <= _grad_fns(y_fast)
-    assert y_fast.dtype == y_plain.dtype == torch.bfloat16
-    torch.testing.assert_close(y_fast.float(), y_plain.float(), atol=0.05 * y_plain.float().abs().max().item(), rtol=0)
+    assert y_fast.dtype == y_plain.dtype == dtype
+    tol = 0.05 if dtype == torch.bfloat16 else 1e-4
+    torch.testing.assert_close(y_fast.float(), y_plain.float(), atol=tol * y_plain.float().abs().max().item(), rtol=0)
     (g_fast,) = torch.autograd.grad(y_fast.float().sum(), fast[3].weight)
     (g_plain,) = torch.autograd.grad(y_plain.float().sum(), plain[3].weight)
     cos = F.cosine_similarity(g_fast.flatten(), g_plain.flatten(), dim=0)
-    assert cos > 0.99
+    assert cos > (0.99 if dtype == torch.bfloat16 else 0.99999)
 
 
 def test_small_layers_and_big_images_keep_onednn():
@@ -134,10 +136,12 @@ def test_export_uses_the_standard_convolution(monkeypatch):
     use_matmul_convolutions(fast)
     z = torch.randn(1, 16, 1, 1)
     onnx = pytest.importorskip("onnx")
-    buf = io.BytesIO()
-    torch.onnx.export(fast, (z,), buf, dynamo=False)
-    ops = {node.op_type for node in onnx.load_from_string(buf.getvalue()).graph.node}
-    assert {"Conv", "ConvTranspose"} <= ops and "MatMul" not in ops
+    for dynamo in (False, True):  # the TorchScript exporter traces; the dynamo one goes through torch.export
+        buf = io.BytesIO()
+        program = torch.onnx.export(fast, (z,), None if dynamo else buf, dynamo=dynamo)
+        model = program.model_proto if dynamo else onnx.load_from_string(buf.getvalue())
+        ops = {node.op_type for node in model.graph.node}
+        assert {"Conv", "ConvTranspose"} <= ops and "MatMul" not in ops, (dynamo, ops)
     # and a graph captured in bf16 (export, tracing, torch.compile) never records the matmul path
     monkeypatch.setattr(torch.onnx, "is_in_onnx_export", lambda: True)
     with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -145,15 +149,17 @@ def test_export_uses_the_standard_convolution(monkeypatch):
     assert not {"_Conv2dMatmulBackward", "_ConvTranspose2dMatmulBackward"} & _grad_fns(y)
 
 
-def test_the_swap_pays_off_only_for_bf16_on_a_native_bf16_cpu(monkeypatch):
+def test_the_swap_pays_off_on_a_cpu_in_fp32_and_native_bf16(monkeypatch):
     from artengine.training import precision
 
     cpu = torch.device("cpu")
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
-    assert matmul_convolutions_pay_off(cpu, "bf16")
-    assert not matmul_convolutions_pay_off(cpu, "fp32")
+    assert matmul_convolutions_pay_off(cpu, "bf16") and matmul_convolutions_pay_off(cpu, "fp32")
+    assert not matmul_convolutions_pay_off(cpu, "fp16")
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: False)
     assert not matmul_convolutions_pay_off(cpu, "bf16")  # emulated bf16 (AVX2): its matmuls are slower still
+    assert matmul_convolutions_pay_off(cpu, "fp32")
+    assert not matmul_convolutions_pay_off(torch.device("cuda"), "fp32")
 
 
 def test_a_bf16_dcgan_trainer_trains_through_the_matmul_path_with_r1(tmp_path, monkeypatch):

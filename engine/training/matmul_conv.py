@@ -1,16 +1,17 @@
-"""Small-image convolutions as one matrix multiply, on CPUs that run bf16 natively.
+"""Small-image convolutions as one matrix multiply, for training on a CPU.
 
-oneDNN's bf16 convolution backward is slow where the image is small and the channels many. On the AMX Xeon
-that this was measured on (batch 64, channels-last), DCGAN's 256 -> 512 convolution from 8x8 to 4x4 took 38 ms
-forward and backward, and the 512 -> 256 transposed convolution from 4x4 to 8x8 took 41 ms; as im2col plus one
-bf16 matmul (which AMX runs at about 2.4 TFLOP/s) they take 16 ms each. Where the image side is 8 px or more,
+oneDNN's convolution backward is slow where the image is small and the channels many. On the AMX Xeon that this
+was measured on (batch 64, channels-last, bf16), DCGAN's 256 -> 512 convolution from 8x8 to 4x4 took 41 ms
+forward and backward, and the 512 -> 256 transposed convolution from 4x4 to 8x8 took 42 ms; as im2col plus one
+bf16 matmul (which AMX runs at about 2.4 TFLOP/s) they take 18 and 21 ms. In fp32 with oneDNN held to AVX2 the
+same two layers go from 98 and 91 ms to 55 and 57. Where the image side is 8 px or more,
 oneDNN is as fast or faster, and with few channels the matmul's many small pieces cost more than they save
 (docs/benchmarks.md). So the matmul path is taken only for layers whose small side has at most
 :data:`MAX_POSITIONS` pixels and whose channels multiply to at least :data:`MIN_CHANNEL_PRODUCT`.
 
 :func:`use_matmul_convolutions` swaps a network's plain ``nn.Conv2d`` / ``nn.ConvTranspose2d`` layers for
 subclasses that hold the same parameters (same state-dict keys) and take the matmul path only while running in
-bf16 on the CPU, eagerly. Tracing, ONNX export, ``torch.compile`` and every other precision or device run the
+bf16 or fp32 on the CPU, eagerly. Tracing, ONNX export, ``torch.compile``, other dtypes and other devices run the
 parent class's convolution, unchanged.
 
 The backward passes are written with differentiable ops and recompute their operands from the saved inputs
@@ -153,22 +154,23 @@ def conv_transpose2d_matmul(x: torch.Tensor, weight: torch.Tensor, bias: torch.T
     return y if bias is None else y + bias.to(x.dtype).view(1, -1, 1, 1)
 
 
-def _bf16_cpu_eager(x: torch.Tensor) -> torch.dtype | None:
-    """bf16 when this call computes in bf16 on the CPU, eagerly; else None (take the usual convolution)."""
+def _cpu_eager_dtype(x: torch.Tensor) -> torch.dtype | None:
+    """The dtype this call computes in (bf16 or fp32) when it runs on the CPU, eagerly; else None (take the
+    usual convolution)."""
     if x.device.type != "cpu" or torch.jit.is_tracing() or torch.jit.is_scripting():
         return None
     if torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling():
         return None
     if torch.is_autocast_enabled("cpu"):
         return torch.bfloat16 if torch.get_autocast_dtype("cpu") == torch.bfloat16 else None
-    return torch.bfloat16 if x.dtype == torch.bfloat16 else None
+    return x.dtype if x.dtype in (torch.bfloat16, torch.float32) else None
 
 
 class MatmulConv2d(nn.Conv2d):
-    """``nn.Conv2d`` that computes small outputs in bf16 on the CPU as one matmul (module docstring)."""
+    """``nn.Conv2d`` that computes small outputs on the CPU as one matmul (module docstring)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        dtype = _bf16_cpu_eager(x)
+        dtype = _cpu_eager_dtype(x)
         if dtype is not None:
             k, s, p = self.kernel_size[0], self.stride[0], self.padding[0]
             ho, wo = (x.shape[-2] + 2 * p - k) // s + 1, (x.shape[-1] + 2 * p - k) // s + 1
@@ -178,10 +180,10 @@ class MatmulConv2d(nn.Conv2d):
 
 
 class MatmulConvTranspose2d(nn.ConvTranspose2d):
-    """``nn.ConvTranspose2d`` that computes small inputs in bf16 on the CPU as one matmul."""
+    """``nn.ConvTranspose2d`` that computes small inputs on the CPU as one matmul (module docstring)."""
 
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
-        dtype = _bf16_cpu_eager(x)
+        dtype = _cpu_eager_dtype(x)
         positions = x.shape[-2] * x.shape[-1]
         wide = self.in_channels * self.out_channels >= MIN_CHANNEL_PRODUCT
         if dtype is not None and output_size is None and (positions == 1 or (positions <= MAX_POSITIONS and wide)):
@@ -230,8 +232,10 @@ def use_matmul_convolutions(module: nn.Module) -> int:
 
 
 def matmul_convolutions_pay_off(device: torch.device, precision: str) -> bool:
-    """True where the swap was measured faster: bf16 training on a CPU with native bf16 matrix units.
-    (On AVX2 CPUs bf16 is emulated and its matmuls are slower still; on CUDA cuDNN is the fast path.)"""
+    """True where the swap was measured faster: training on a CPU in fp32, or in bf16 where the CPU runs it
+    natively (AMX). Emulated bf16 (AVX2 CPUs) has slower matmuls still; on CUDA cuDNN is the fast path."""
     from .precision import native_bf16
 
-    return device.type == "cpu" and precision == "bf16" and native_bf16(device)
+    if device.type != "cpu":
+        return False
+    return precision == "fp32" or (precision == "bf16" and native_bf16(device))
