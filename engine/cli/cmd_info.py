@@ -32,6 +32,7 @@ def _device_facts() -> dict[str, Any]:
     from ..training.precision import pick_device, precision_reason, resolve_precision
 
     device = pick_device("auto")
+    precision = resolve_precision("auto", device)
     facts: dict[str, Any] = {
         "device": str(device),
         "cpu": cpu_model(),
@@ -39,9 +40,9 @@ def _device_facts() -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cpu_flags": cpu_flags(),
-        "precision_auto": resolve_precision("auto", device),
+        "precision_auto": precision,
         "precision_reason": precision_reason(device),
-        "matmul_convs_auto": matmul_convolutions_pay_off(device, resolve_precision("auto", device)),
+        "matmul_convs_auto": matmul_convolutions_pay_off(device, precision),
     }
     if torch.cuda.is_available():
         facts["cuda"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]

@@ -63,13 +63,9 @@ def _nchw_view(xh: torch.Tensor) -> torch.Tensor:
     return xh.permute(0, 3, 1, 2)
 
 
-def _conv_weight(w: torch.Tensor) -> torch.Tensor:
-    """``[O, C, k, k]`` -> ``[O, k*k*C]`` in :func:`_im2col`'s order."""
-    return w.permute(0, 2, 3, 1).reshape(w.shape[0], -1)
-
-
-def _convt_weight(w: torch.Tensor) -> torch.Tensor:
-    """``[C, O, k, k]`` -> ``[C, k*k*O]`` in :func:`_col2im`'s order."""
+def _weight_matrix(w: torch.Tensor) -> torch.Tensor:
+    """``[A, B, k, k]`` -> ``[A, k*k*B]`` in the patches' order: a convolution's ``[O, C, k, k]`` weight as
+    rows per output channel, a transposed convolution's ``[C, O, k, k]`` as rows per input channel."""
     return w.permute(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
@@ -86,7 +82,7 @@ class _Conv2dMatmul(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, w: torch.Tensor, s: int, p: int) -> torch.Tensor:
         cols, ho, wo = _patches(x, w.shape[-1], s, p)
-        out = cols @ _conv_weight(w).t()
+        out = cols @ _weight_matrix(w).t()
         ctx.save_for_backward(x, w, cols)
         ctx.geometry = (s, p, ho, wo)
         return _nchw_view(out.view(x.shape[0], ho, wo, w.shape[0]))
@@ -102,7 +98,7 @@ class _Conv2dMatmul(torch.autograd.Function):
         gm = _nhwc(gy).view(b * ho * wo, o)
         gx = gw = None
         if ctx.needs_input_grad[0]:
-            gcols = (gm @ _conv_weight(w)).view(b, ho, wo, k * k * c)
+            gcols = (gm @ _weight_matrix(w)).view(b, ho, wo, k * k * c)
             gxp = _col2im(gcols, k, s, h + 2 * p, wd + 2 * p)
             gx = _nchw_view(gxp[:, p:p + h, p:p + wd, :].contiguous())
         if ctx.needs_input_grad[1]:
@@ -118,7 +114,7 @@ class _ConvTranspose2dMatmul(torch.autograd.Function):
         b, c, h, wd = x.shape
         _, o, k, _ = w.shape
         hp, wp = (h - 1) * s + k, (wd - 1) * s + k
-        cols = (_nhwc(x).view(b * h * wd, c) @ _convt_weight(w)).view(b, h, wd, k * k * o)
+        cols = (_nhwc(x).view(b * h * wd, c) @ _weight_matrix(w)).view(b, h, wd, k * k * o)
         yp = cols.view(b, k, k, o) if h == wd == 1 else _col2im(cols, k, s, hp, wp)
         ctx.save_for_backward(x, w)
         ctx.geometry = (s, p)
@@ -134,7 +130,7 @@ class _ConvTranspose2dMatmul(torch.autograd.Function):
         gcols = _im2col(gyh, k, s, h, wd).reshape(b * h * wd, k * k * o)
         gx = gw = None
         if ctx.needs_input_grad[0]:
-            gx = _nchw_view((gcols @ _convt_weight(w).t()).view(b, h, wd, c))
+            gx = _nchw_view((gcols @ _weight_matrix(w).t()).view(b, h, wd, c))
         if ctx.needs_input_grad[1]:
             gw = (_nhwc(x).view(b * h * wd, c).t() @ gcols).view(c, k, k, o).permute(0, 3, 1, 2)
         return gx, gw, None, None
