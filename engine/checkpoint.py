@@ -32,7 +32,7 @@ from .checkpoint_files import (
 from .errors import CheckpointError
 
 __all__ = ["LATEST", "TRAINER_KEYS", "checkpoint_name", "intact_hint", "latest_checkpoint", "load_checkpoint",
-           "save_checkpoint", "supersede_newer"]
+           "load_optimizer_state", "save_checkpoint", "supersede_newer"]
 
 
 def flatten_state(prefix: str, state: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -73,6 +73,17 @@ def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
         if "__float__" in skeleton:
             return float(skeleton["__float__"])
     return skeleton
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, skeleton: Any, tensors: dict[str, torch.Tensor]) -> None:
+    """Restore an optimizer from :func:`flatten_state`'s skeleton and tensors, each per-parameter state
+    tensor in its parameter's memory layout: checkpoints store tensors contiguous, and a fused optimizer
+    walks a channels-last weight and its moments as raw memory, so they must be laid out alike."""
+    optimizer.load_state_dict(unflatten_state(skeleton, tensors))
+    for param, state in optimizer.state.items():
+        for name, value in state.items():
+            if isinstance(value, torch.Tensor) and value.shape == param.shape and value.stride() != param.stride():
+                state[name] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 def rng_state(generators: dict[str, torch.Generator] | None = None) -> tuple[dict, dict]:

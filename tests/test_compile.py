@@ -94,8 +94,9 @@ def test_train_cli_compile_flag_reaches_the_config(tmp_path):
 
 
 def _fused(trainer):
-    """Give the trainer the fused Adam it gets on CUDA (fused Adam also runs on CPU)."""
+    """Decide the balance rule on the device, as on CUDA, with a fused Adam (which also runs on CPU)."""
     cfg = trainer.cfg
+    trainer.balance_on_device = True
     trainer.opt_d = torch.optim.Adam(trainer.D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1_d, cfg.beta2_d),
                                      fused=True)
     return trainer

@@ -82,7 +82,7 @@ class FastStyleTrainer(Trainer):
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
         ckpt.load_module("net", self.net, tensors)
         if not self.inference:
-            self.opt.load_state_dict(ckpt.unflatten_state(meta["opt"], tensors))
+            ckpt.load_optimizer_state(self.opt, meta["opt"], tensors)
 
     # -- outputs ---------------------------------------------------------------------------
     @torch.no_grad()
