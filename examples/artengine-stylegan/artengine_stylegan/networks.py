@@ -16,23 +16,25 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from artengine.errors import ConfigError
 
 from .config import StyleDiscriminatorConfig, StyleGeneratorConfig
 from .layers import (
+    LRELU_GAIN,
     EqualConv2d,
     EqualLinear,
     NoiseInput,
     downsample2x,
-    lrelu,
     modulated_conv2d,
     normalize_2nd_moment,
     upsample2x,
 )
 
 MIN_SIZE, MAX_SIZE = 8, 256
+SQRT_HALF = 1.0 / math.sqrt(2.0)
 
 
 def resolutions_for(image_size: int) -> list[int]:
@@ -95,13 +97,15 @@ class StyleConv(nn.Module):
         self.grouped = grouped
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """``lrelu(modconv(x) + noise + bias) * sqrt(2)``, with the sqrt(2) folded into the demodulation,
+        the noise strength and the bias (``lrelu(v) * g == lrelu(g v)``)."""
         if self.up:
             x = upsample2x(x, self.circular)
         x = modulated_conv2d(x, self.weight, self.affine(w), demodulate=True, circular=self.circular,
-                             grouped=self.grouped)
+                             grouped=self.grouped, bias=self.bias * LRELU_GAIN, gain=LRELU_GAIN)
         if self.noise is not None:
-            x = self.noise(x)
-        return lrelu(x + self.bias.reshape(1, -1, 1, 1))
+            x = self.noise(x, gain=LRELU_GAIN)
+        return F.leaky_relu(x, 0.2)
 
 
 class ToRGB(nn.Module):
@@ -116,9 +120,8 @@ class ToRGB(nn.Module):
         self.grouped = grouped
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        styles = self.affine(w) * self.weight_gain
-        x = modulated_conv2d(x, self.weight, styles, demodulate=False, grouped=self.grouped)
-        return x + self.bias.reshape(1, -1, 1, 1)
+        return modulated_conv2d(x, self.weight, self.affine(w), demodulate=False, grouped=self.grouped,
+                                bias=self.bias, gain=self.weight_gain)
 
 
 class SynthesisNetwork(nn.Module):
@@ -221,13 +224,13 @@ class DiscriminatorBlock(nn.Module):
     def __init__(self, cin: int, cout: int, circular: bool):
         super().__init__()
         self.conv0 = EqualConv2d(cin, cin, 3, activate=True, circular=circular)
-        self.conv1 = EqualConv2d(cin, cout, 3, activate=True, circular=circular)
-        self.skip = EqualConv2d(cin, cout, 1, bias=False)
+        # the sum's 1/sqrt(2) is folded into both branches' weights
+        self.conv1 = EqualConv2d(cin, cout, 3, activate=True, circular=circular, out_gain=SQRT_HALF)
+        self.skip = EqualConv2d(cin, cout, 1, bias=False, out_gain=SQRT_HALF)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skip = self.skip(downsample2x(x))
-        x = self.conv1(downsample2x(self.conv0(x)))
-        return (skip + x) * (1.0 / math.sqrt(2.0))
+        return skip + self.conv1(downsample2x(self.conv0(x)))
 
 
 class StyleDiscriminator(nn.Module):

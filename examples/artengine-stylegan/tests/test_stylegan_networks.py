@@ -9,8 +9,8 @@ import torch
 
 from artengine.errors import ConfigError
 from artengine_stylegan.config import StyleDiscriminatorConfig, StyleGeneratorConfig
-from artengine_stylegan.layers import EqualLinear, modulated_conv2d, upsample2x
-from artengine_stylegan.networks import StyleDiscriminator, StyleGenerator
+from artengine_stylegan.layers import EqualConv2d, EqualLinear, modulated_conv2d, upsample2x
+from artengine_stylegan.networks import DiscriminatorBlock, StyleConv, StyleDiscriminator, StyleGenerator
 
 SMALL = {"channel_base": 256, "channel_max": 16, "latent_dim": 16, "w_dim": 16, "mapping_layers": 2}
 
@@ -41,6 +41,53 @@ def test_modulated_conv_matches_a_hand_computation(grouped, demodulate):
     styles = torch.rand(2, 3, generator=gen) * 2 + 0.1
     got = modulated_conv2d(x, weight, styles, demodulate=demodulate, grouped=grouped)
     torch.testing.assert_close(got.double(), hand_modulated_conv(x, weight, styles, demodulate), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("demodulate", [False, True])
+def test_modulated_conv_gain_and_bias_are_the_output_scaled_and_shifted(grouped, demodulate):
+    gen = torch.Generator().manual_seed(0)
+    x, weight = torch.randn(2, 3, 5, 5, generator=gen), torch.randn(4, 3, 3, 3, generator=gen)
+    styles, bias = torch.randn(2, 3, generator=gen), torch.randn(4, generator=gen)
+    plain = modulated_conv2d(x, weight, styles, demodulate=demodulate, grouped=grouped)
+    got = modulated_conv2d(x, weight, styles, demodulate=demodulate, grouped=grouped, bias=bias, gain=1.7)
+    torch.testing.assert_close(got, plain * 1.7 + bias.reshape(1, -1, 1, 1))
+
+
+def lrelu_gain(v):
+    return torch.nn.functional.leaky_relu(v, 0.2) * math.sqrt(2.0)
+
+
+def test_folded_gains_compute_the_unfolded_layers():
+    """The activation's sqrt(2) and the residual's 1/sqrt(2) are folded into weights, biases and the
+    demodulation; the layers must still compute what the StyleGAN2 formulas say."""
+    torch.manual_seed(0)
+    conv = StyleConv(6, 5, 8, 4, up=False, noise=True, circular=False, grouped=False).eval()
+    with torch.no_grad():
+        conv.bias.normal_()
+        conv.noise.strength.fill_(0.7)
+    x, w = torch.randn(3, 6, 4, 4), torch.randn(3, 8)
+    hand = lrelu_gain(modulated_conv2d(x, conv.weight, conv.affine(w)) + conv.noise.fixed * 0.7
+                      + conv.bias.reshape(1, -1, 1, 1))
+    torch.testing.assert_close(conv(x, w), hand)
+
+    layer = EqualConv2d(6, 5, 3, activate=True)
+    with torch.no_grad():
+        layer.bias.normal_()
+    x = torch.randn(2, 6, 8, 8)
+    hand = lrelu_gain(torch.nn.functional.conv2d(x, layer.weight / math.sqrt(6 * 9), layer.bias, padding=1))
+    torch.testing.assert_close(layer(x), hand)
+
+    block = DiscriminatorBlock(6, 5, circular=False)
+    with torch.no_grad():
+        for p in block.parameters():
+            p.normal_()
+    pool = torch.nn.functional.avg_pool2d
+    conv0 = lrelu_gain(torch.nn.functional.conv2d(x, block.conv0.weight / math.sqrt(54), block.conv0.bias, padding=1))
+    conv1 = lrelu_gain(torch.nn.functional.conv2d(pool(conv0, 2), block.conv1.weight / math.sqrt(54),
+                                                  block.conv1.bias, padding=1))
+    skip = torch.nn.functional.conv2d(pool(x, 2), block.skip.weight / math.sqrt(6))
+    torch.testing.assert_close(block(x), (conv1 + skip) / math.sqrt(2.0))
 
 
 def test_demodulation_gives_unit_variance_outputs_whatever_the_style():
