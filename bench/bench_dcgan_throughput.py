@@ -7,6 +7,7 @@ plain loop); ``engine+ema+r1`` is the recipe's default step (EMA, and lazy R1 ev
 
     .venv/bin/python bench/bench_dcgan_throughput.py --image-size 64 --batch-size 64 --precisions fp32,bf16
     .venv/bin/python bench/bench_dcgan_throughput.py --precisions auto,fp32 --compile   # the default, compiled
+    .venv/bin/python bench/bench_dcgan_throughput.py --precisions auto --matmul-off     # what the matmul layers give
     .venv/bin/python bench/bench_dcgan_throughput.py --quick                             # smoke run
 
 ``auto`` rows measure the recipes' default precision as it resolves on this machine (``auto=bf16`` on
@@ -59,9 +60,10 @@ def plain_loop(G, D, data: torch.Tensor, batch: int, latent: int, precision: str
     return step
 
 
-def engine_trainer(args, precision: str, recipe_step: bool, out: Path, compile: bool = False):
+def engine_trainer(args, precision: str, recipe_step: bool, out: Path, compile: bool = False,
+                   matmul_convs: bool = True):
     """The dcgan recipe's trainer on in-memory shapes; ``recipe_step``: with the recipe's EMA and R1, else the
-    plain loop's work (neither)."""
+    plain loop's work (neither); ``matmul_convs=False``: every layer on the convolution kernels."""
     from artengine.pluginhost import get_registry
     from artengine.runconfig import resolve
     from artengine.training.build import build_trainer
@@ -76,6 +78,7 @@ def engine_trainer(args, precision: str, recipe_step: bool, out: Path, compile: 
                                  "discriminator.width": str(args.width), "log_every": "1000000",
                                  "channels_last": str(precision not in ("fp32", "auto")).lower(),
                                  "compile": str(compile).lower(),
+                                 "matmul_convs": str(matmul_convs).lower(),
                                  "trainer.balance_threshold": "0",
                                  **({} if recipe_step else {"trainer.ema_beta": "0", "trainer.r1_gamma": "0"}),
                                  # the plain loop does not augment; with ADA on (256 images) p climbs during the
@@ -108,6 +111,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--data-size", type=int, default=256, help="shapes images held in memory")
     parser.add_argument("--compile", action="store_true", help="also the engine with --compile (torch.compile)")
+    parser.add_argument("--matmul-off", action="store_true",
+                        help="also the engine with --set matmul_convs=false (its small layers on the convolution "
+                             "kernels), in the same rounds")
     parser.add_argument("--quick", action="store_true", help="smoke run: 16 px, batch 8, width 8, 1 round")
     args = parser.parse_args()
     if args.quick:
@@ -148,6 +154,9 @@ def main() -> None:
         if args.compile:
             compiled = engine_trainer(args, asked, recipe_step=False, out=tmp / f"ec-{asked}", compile=True)
             contenders[f"engine compile {label}"] = trainers.counted_step(compiled)
+        if args.matmul_off:
+            conv_only = engine_trainer(args, asked, recipe_step=False, out=tmp / f"em-{asked}", matmul_convs=False)
+            contenders[f"engine no-matmul {label}"] = trainers.counted_step(conv_only)
         for step in contenders.values():
             timed(step, args.warmup, sync)
         per_round: dict[str, list[float]] = {k: [] for k in contenders}
