@@ -175,7 +175,7 @@ class GanTrainer(Trainer):
 
     def make_optimizer(self, net: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
         """Adam, fused into one kernel where this torch has one for the device (CUDA; the CPU from torch
-        2.4 on: about 5% of a stylegan step at 32 px on a 2-core CPU), else the multi-tensor one."""
+        2.4 on: 1-4% of a stylegan step at 32 px on a 2-core CPU), else the multi-tensor one."""
         params = [p for p in net.parameters() if p.requires_grad]  # FreezeD's frozen blocks stay out
         try:
             return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
