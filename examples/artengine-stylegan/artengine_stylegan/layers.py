@@ -116,17 +116,18 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
         wb = weight.unsqueeze(0) * styles.reshape(b, 1, cin, 1, 1)
         if dcoefs is not None:
             wb = wb * dcoefs.reshape(b, cout, 1, 1, 1)
+            dcoefs = None  # applied in the per-sample kernels
         out = F.conv2d(x.reshape(1, b * cin, *x.shape[2:]), wb.reshape(b * cout, cin, kh, kw),
                        padding=padding, groups=b)
         out = out.reshape(b, cout, *out.shape[2:])
-        return out if bias is None else out + bias.to(out.dtype).reshape(1, -1, 1, 1)
-    out = F.conv2d(x * styles.to(x.dtype).reshape(b, cin, 1, 1), weight, padding=padding)
+    else:
+        out = F.conv2d(x * styles.to(x.dtype).reshape(b, cin, 1, 1), weight, padding=padding)
+    if bias is not None:
+        bias = bias.to(out.dtype).reshape(1, -1, 1, 1)
     if dcoefs is None:
-        return out if bias is None else out + bias.to(out.dtype).reshape(1, -1, 1, 1)
+        return out if bias is None else out + bias
     dcoefs = dcoefs.to(out.dtype).reshape(b, cout, 1, 1)
-    if bias is None:
-        return out * dcoefs
-    return torch.addcmul(bias.to(out.dtype).reshape(1, -1, 1, 1), out, dcoefs)
+    return out * dcoefs if bias is None else torch.addcmul(bias, out, dcoefs)
 
 
 def upsample2x(x: torch.Tensor, circular: bool = False) -> torch.Tensor:
