@@ -12,10 +12,15 @@ Sections (each prints a table after the machine line):
 - ``overhead``: seconds per training step of the engine's stylegan trainer against a plain PyTorch loop
   of the same networks, losses, lazy R1, style mixing and EMA, alternating rounds. Target: <= 10 %.
 - ``modconv``: forward + backward of the generator with grouped vs scaled modulated convolutions.
+- ``fit``: how fast each recipe's generator can learn at all, without a discriminator: both regress a
+  fixed set of latents onto the same training images (mean squared error, Adam with the same settings
+  for both, fp32), and the table gives the error after a number of steps. A generator that fits slowly
+  here needs more images in a GAN too.
 
     .venv/bin/python bench/bench_stylegan.py --data emoji --minutes 20
     .venv/bin/python bench/bench_stylegan.py --data emoji --minutes 20 --parallel --sections quality,truncation
     .venv/bin/python bench/bench_stylegan.py --data stacked-mnist --minutes 15 --sections quality
+    .venv/bin/python bench/bench_stylegan.py --data emoji --sections fit --fit-lrs 1e-3,1e-2
     .venv/bin/python bench/bench_stylegan.py --quick          # a smoke run: numbers mean nothing
 """
 
@@ -247,6 +252,69 @@ def section_modconv(args: argparse.Namespace) -> None:
         print(f"{m:<8}{statistics.median(times[m][1:]):>9.4f} s")
 
 
+def fit_generator(G, z, images, *, steps: int, lr: float, batch: int, report: list[int], seed: int) -> list[float]:
+    """Regress ``G(z[i])`` onto ``images[i]`` (L2) with Adam (betas 0, 0.99); the error over all pairs, in
+    eval mode, at each step in ``report``."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.0, 0.99))
+    errors = []
+    for step in range(1, steps + 1):
+        idx = torch.randint(0, z.shape[0], (batch,), generator=gen)
+        loss = (G(z[idx]).float() - images[idx]).square().mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step in report:
+            G.eval()
+            with torch.no_grad():
+                out = torch.cat([G(z[i:i + 256]).float() for i in range(0, z.shape[0], 256)])
+            G.train()
+            errors.append(float((out - images).square().mean()))
+    return errors
+
+
+def section_fit(args: argparse.Namespace, root: Path) -> None:
+    import torch
+
+    from artengine.pluginhost import get_registry
+    from artengine.runconfig import resolve
+    from artengine.training.build import build_trainer
+
+    report = sorted({max(1, args.fit_steps * k // 4) for k in (1, 2, 3, 4)})
+    rows = []
+    images = z = None
+    for recipe in RECIPES:
+        for lr in (float(x) for x in args.fit_lrs.split(",")):
+            config = resolve(recipe, registry=get_registry(),
+                             cli_values={"data": args.data, "out": str(root / f"fit-{recipe}"), "steps": 1,
+                                         "image_size": args.image_size, "seed": args.seed, "device": "cpu",
+                                         "precision": "fp32"},
+                             set_values={"sample_every": "0", "checkpoint_every": "0", "channels_last": "false"})
+            ctx = build_trainer(config).ctx
+            if images is None:  # the same images and latents for every generator
+                gen = torch.Generator().manual_seed(args.seed)
+                real = ctx.dataset.as_tensor()
+                pick = torch.randperm(real.shape[0], generator=gen)[:args.fit_images]
+                images = real[pick].float() / 127.5 - 1.0
+                z = torch.randn(images.shape[0], 512, generator=gen)
+            torch.manual_seed(args.seed)
+            G = ctx.build("generator", image_size=args.image_size, channels=images.shape[1])
+            t0 = time.perf_counter()
+            errors = fit_generator(G, z[:, :int(G.latent_dim)], images, steps=args.fit_steps, lr=lr, batch=32,
+                                   report=report, seed=args.seed)
+            rows.append((recipe, lr, errors, (time.perf_counter() - t0) / args.fit_steps))
+    mean_image = float((images - images.mean(dim=0)).square().mean())
+    print(f"\ngenerator alone: {args.fit_images} latents regressed onto {args.fit_images} {args.data} images "
+          f"({args.image_size}px, batch 32, Adam betas (0, 0.99), fp32); mean squared error over all pairs "
+          f"(predicting the mean image: {mean_image:.4f})")
+    head = f"{'recipe':<10}{'lr':>8}" + "".join(f"{'step ' + str(s):>12}" for s in report) + f"{'s/step':>9}"
+    print(head + "\n" + "-" * len(head))
+    for recipe, lr, errors, secs in rows:
+        print(f"{recipe:<10}{lr:>8g}" + "".join(f"{e:>12.4f}" for e in errors) + f"{secs:>9.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="emoji")
@@ -261,13 +329,17 @@ def main() -> None:
     parser.add_argument("--steps-per-round", type=int, default=10)
     parser.add_argument("--parallel", action="store_true",
                         help="quality: train the recipes at the same time, one thread each")
-    parser.add_argument("--sections", default="quality,truncation,overhead,modconv")
+    parser.add_argument("--sections", default="quality,truncation,overhead,modconv,fit")
+    parser.add_argument("--fit-steps", type=int, default=1000, help="fit: regression steps per generator")
+    parser.add_argument("--fit-images", type=int, default=256, help="fit: latent-image pairs to regress")
+    parser.add_argument("--fit-lrs", default="1e-3", help="fit: Adam learning rates to try (comma list)")
     parser.add_argument("--out", default="runs/bench-stylegan")
     parser.add_argument("--quick", action="store_true", help="tiny settings: checks the script runs")
     args = parser.parse_args()
     if args.quick:
         args.data, args.steps, args.image_size, args.batch_size = "digits", 4, 16, 16
         args.samples, args.feature_samples, args.rounds, args.steps_per_round = 200, 64, 2, 2
+        args.fit_steps, args.fit_images = 4, 16
     print(machine_info.line(), flush=True)
     root = Path(args.out) / f"{args.data}-{int(time.time())}"
     sections = args.sections.split(",")
@@ -278,6 +350,8 @@ def main() -> None:
         section_overhead(args, root)
     if "modconv" in sections:
         section_modconv(args)
+    if "fit" in sections:
+        section_fit(args, root)
 
 
 if __name__ == "__main__":

@@ -85,5 +85,6 @@ def test_benchmark_quick_run_prints_its_tables():
                           cwd=root, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for line in ("machine: CPU ", "stylegan vs dcgan on digits", "side by side on one thread each",
-                 "truncation of the stylegan run", "overhead:", "modulated convolution"):
+                 "truncation of the stylegan run", "overhead:", "modulated convolution",
+                 "generator alone:"):
         assert line in proc.stdout
