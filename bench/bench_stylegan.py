@@ -286,20 +286,20 @@ def section_fit(args: argparse.Namespace, root: Path) -> None:
     rows = []
     images = z = None
     for recipe in RECIPES:
+        config = resolve(recipe, registry=get_registry(),
+                         cli_values={"data": args.data, "out": str(root / f"fit-{recipe}"), "steps": 1,
+                                     "image_size": args.image_size, "seed": args.seed, "device": "cpu",
+                                     "precision": "fp32"},
+                         set_values={"sample_every": "0", "checkpoint_every": "0", "channels_last": "false"})
+        ctx = build_trainer(config).ctx
+        if images is None:  # the same images and latents for every generator
+            gen = torch.Generator().manual_seed(args.seed)
+            real = ctx.dataset.as_tensor()
+            pick = torch.randperm(real.shape[0], generator=gen)[:args.fit_images]
+            images = real[pick].float() / 127.5 - 1.0
+            z = torch.randn(images.shape[0], 512, generator=gen)
         for lr in (float(x) for x in args.fit_lrs.split(",")):
-            config = resolve(recipe, registry=get_registry(),
-                             cli_values={"data": args.data, "out": str(root / f"fit-{recipe}"), "steps": 1,
-                                         "image_size": args.image_size, "seed": args.seed, "device": "cpu",
-                                         "precision": "fp32"},
-                             set_values={"sample_every": "0", "checkpoint_every": "0", "channels_last": "false"})
-            ctx = build_trainer(config).ctx
-            if images is None:  # the same images and latents for every generator
-                gen = torch.Generator().manual_seed(args.seed)
-                real = ctx.dataset.as_tensor()
-                pick = torch.randperm(real.shape[0], generator=gen)[:args.fit_images]
-                images = real[pick].float() / 127.5 - 1.0
-                z = torch.randn(images.shape[0], 512, generator=gen)
-            torch.manual_seed(args.seed)
+            torch.manual_seed(args.seed)  # the same initial weights at every learning rate
             G = ctx.build("generator", image_size=args.image_size, channels=images.shape[1])
             t0 = time.perf_counter()
             errors = fit_generator(G, z[:, :int(G.latent_dim)], images, steps=args.fit_steps, lr=lr, batch=32,
